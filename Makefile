@@ -1,0 +1,58 @@
+# searchledger: `make demo` to try it, `make test` to test it, `make check` to lint it.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+SL := $(BIN)/searchledger
+export SEARCHLEDGER_HOME ?= $(CURDIR)/var
+# Keep Playwright from ever downloading a browser; tests use Debian's /usr/bin/chromium.
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+
+.PHONY: install demo serve test test-sqlite test-postgres check format clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/.installed
+
+demo: install
+	$(SL) init
+	$(SL) manage migrate --noinput
+	$(SL) load-demo
+	@echo
+	@echo "searchledger demo: http://127.0.0.1:8000/  (sign in with a demo log-in above)"
+	@echo
+	SEARCHLEDGER_DEBUG=1 $(SL) serve --host 127.0.0.1 --port 8000
+
+serve: install
+	$(SL) serve
+
+# The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
+test: install
+	$(MAKE) test-sqlite
+	@if [ -n "$$TEST_DATABASE_URL" ]; then $(MAKE) test-postgres; \
+	else echo "TEST_DATABASE_URL not set: PostgreSQL run skipped"; fi
+
+test-sqlite: install
+	env -u DATABASE_URL $(BIN)/pytest -q
+
+test-postgres: install
+	DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -q
+
+check: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy searchledger tests
+	$(BIN)/lint-imports
+	SEARCHLEDGER_DEBUG=1 $(SL) manage makemigrations --check --dry-run
+	SEARCHLEDGER_DEBUG=1 $(SL) manage check
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,68 @@
+"""Shared pytest fixtures: a signing key per test, accounts of every role, signed-in clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from searchledger.apps.accounts.actions import do_create_account
+from searchledger.apps.accounts.models import Account
+from searchledger.apps.ledger.keys import create_signing_key
+from searchledger.core.actor import Actor
+from searchledger.core.roles import Role
+from searchledger.ledger.note import Signer
+
+ALL_ROLES = list(Role)
+
+
+@pytest.fixture(autouse=True)
+def signing_key(tmp_path: Path, settings) -> Iterator[Signer]:
+    """Every test gets its own ledger signing key, never the developer's real one."""
+    settings.SEARCHLEDGER_SIGNING_KEY_FILE = tmp_path / "ledger-signing.key"
+    yield create_signing_key("test.searchledger.localhost/ledger")
+
+
+@pytest.fixture
+def admin(db) -> Account:
+    """The first administrator, created by the system actor as in a real deployment."""
+    return do_create_account(
+        username="admin",
+        role=Role.ADMINISTRATOR,
+        password=None,
+        full_name="Avery Admin",
+        actor=Actor.system(),
+        reason="bootstrap",
+    )
+
+
+@pytest.fixture
+def admin_actor(admin: Account) -> Actor:
+    """The administrator as an Actor."""
+    return Actor(account_id=admin.pk, role=Role.ADMINISTRATOR)
+
+
+@pytest.fixture
+def make_account(admin_actor: Actor) -> Callable[[str, Role], Account]:
+    """Create an account with the given username and role through the action."""
+
+    def make(username: str, role: Role) -> Account:
+        return do_create_account(
+            username=username, role=role, password=None, actor=admin_actor, reason="test"
+        )
+
+    return make
+
+
+@pytest.fixture
+def role_clients(admin: Account, make_account) -> dict[str, Client]:
+    """A signed-in client per role, plus ``anonymous``."""
+    clients: dict[str, Client] = {"anonymous": Client()}
+    for role in ALL_ROLES:
+        account = admin if role is Role.ADMINISTRATOR else make_account(f"user-{role.value}", role)
+        client = Client()
+        client.force_login(account)
+        clients[role.value] = client
+    return clients

@@ -1,0 +1,1 @@
+"""Accounts: the people who use the system and their roles."""

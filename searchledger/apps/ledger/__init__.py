@@ -1,0 +1,1 @@
+"""The ledger app: storage of the tamper-evident log and its checkpoints."""

@@ -1,0 +1,179 @@
+"""Full verification of the stored ledger: ``searchledger verify``.
+
+Recomputes every leaf from the stored entry bodies, every Merkle node, the tree head and
+the root at every signed checkpoint, and checks each checkpoint's signature. Stops at the
+first problem and names the entry index and what is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+
+from searchledger.apps.ledger.models import Checkpoint, LedgerEntry, LedgerNode, TreeHead
+from searchledger.ledger import merkle
+from searchledger.ledger.checkpoint import CheckpointError, open_checkpoint
+from searchledger.ledger.events import EntrySchemaError, format_time, parse_entry
+from searchledger.ledger.note import NoteError, Verifier
+
+__all__ = ["VerificationFailure", "VerificationReport", "verify_ledger"]
+
+_CHUNK = 2000
+
+
+class VerificationFailure(Exception):
+    """The ledger is not intact. ``index`` is the first bad entry, when one can be named."""
+
+    def __init__(self, index: int | None, message: str) -> None:
+        self.index = index
+        self.message = message
+        where = f"entry {index}: " if index is not None else ""
+        super().__init__(f"{where}{message}")
+
+
+@dataclass(frozen=True)
+class VerificationReport:
+    """What a successful verification covered."""
+
+    entries: int
+    root: bytes
+    checkpoints: int
+    latest_checkpoint_size: int | None
+
+    def summary(self) -> str:
+        """One line for the command line."""
+        latest = (
+            f"latest at size {self.latest_checkpoint_size}"
+            if self.latest_checkpoint_size is not None
+            else "none signed yet"
+        )
+        return (
+            f"ok: {self.entries} entries, root {self.root.hex()}, "
+            f"{self.checkpoints} checkpoints verified ({latest})"
+        )
+
+
+def _open_checkpoints(verifier: Verifier) -> dict[int, bytes]:
+    roots: dict[int, bytes] = {}
+    for row in Checkpoint.objects.order_by("size").iterator(chunk_size=_CHUNK):
+        try:
+            body, _note = open_checkpoint(row.note, verifier, origin=verifier.name)
+        except (CheckpointError, NoteError) as exc:
+            raise VerificationFailure(
+                None, f"checkpoint at size {row.size} is not validly signed by the ledger key: {exc}"
+            ) from exc
+        if body.size != row.size or body.root_hash.hex() != row.root:
+            raise VerificationFailure(
+                None, f"checkpoint at size {row.size}: stored size/root differ from the signed note"
+            )
+        roots[body.size] = body.root_hash
+    return roots
+
+
+def _check_columns(row: LedgerEntry, entry: dict[str, object]) -> None:
+    expected = {
+        "event_type": entry["type"],
+        "object_type": entry["object"]["type"],  # type: ignore[index]  # validated by schema
+        "object_id": entry["object"]["id"],  # type: ignore[index]  # validated by schema
+        "actor_id": entry["actor"],
+        "request_id": entry["request_id"],
+        "recorded_at": entry["time"],
+    }
+    actual = {
+        "event_type": row.event_type,
+        "object_type": row.object_type,
+        "object_id": row.object_id,
+        "actor_id": row.actor_id,
+        "request_id": row.request_id,
+        "recorded_at": format_time(row.recorded_at),
+    }
+    for column, value in expected.items():
+        if actual[column] != value:
+            raise VerificationFailure(
+                row.seq, f"column {column} is {actual[column]!r} but the entry says {value!r}"
+            )
+
+
+def verify_ledger(verifier: Verifier) -> VerificationReport:
+    """Verify everything the database holds for the ledger; raise VerificationFailure."""
+    checkpoint_roots = _open_checkpoints(verifier)
+    if checkpoint_roots.get(0, merkle.EMPTY_ROOT) != merkle.EMPTY_ROOT:
+        raise VerificationFailure(None, "the checkpoint at size 0 does not sign the empty root")
+    # Server-side cursors on PostgreSQL: close them explicitly when verification stops early,
+    # rather than leaving it to the garbage collector in the middle of a later query.
+    entries = LedgerEntry.objects.order_by("seq").iterator(chunk_size=_CHUNK)
+    nodes = LedgerNode.objects.order_by("completed_by", "level").iterator(chunk_size=_CHUNK)
+    with closing(entries), closing(nodes):
+        size, frontier = _replay(entries, nodes, checkpoint_roots)
+    beyond = [s for s in checkpoint_roots if s > size]
+    if beyond:
+        raise VerificationFailure(
+            size, f"a checkpoint was signed at size {min(beyond)} but only {size} entries exist"
+        )
+    root = merkle.frontier_root(frontier, size)
+    head = TreeHead.objects.filter(pk=1).first()
+    head_size = head.size if head else 0
+    if head_size != size:
+        raise VerificationFailure(
+            min(head_size, size), f"tree head says {head_size} entries but {size} are stored"
+        )
+    if head is not None and (
+        head.root != root.hex() or head.frontier != ",".join(h.hex() for h in frontier)
+    ):
+        raise VerificationFailure(None, "tree head root or frontier does not match the entries")
+    latest = max(checkpoint_roots) if checkpoint_roots else None
+    return VerificationReport(
+        entries=size, root=root, checkpoints=len(checkpoint_roots), latest_checkpoint_size=latest
+    )
+
+
+def _replay(
+    entries: Iterator[LedgerEntry],
+    stored_nodes: Iterator[LedgerNode],
+    checkpoint_roots: dict[int, bytes],
+) -> tuple[int, list[bytes]]:
+    """Rebuild the tree from the entry bodies, comparing every stored derived value."""
+    frontier: list[bytes] = []
+    size = 0
+    for row in entries:
+        if row.seq != size:
+            raise VerificationFailure(size, f"entry is missing (the next stored entry is {row.seq})")
+        body = row.body.encode("utf-8")
+        try:
+            entry = parse_entry(body)
+        except EntrySchemaError as exc:
+            raise VerificationFailure(size, f"body is not a valid entry: {exc}") from exc
+        if entry["seq"] != size:
+            raise VerificationFailure(
+                size, f"body belongs at index {entry['seq']}: entries were moved or reordered"
+            )
+        _check_columns(row, entry)
+        leaf = merkle.leaf_hash(body)
+        if leaf.hex() != row.leaf_hash:
+            raise VerificationFailure(size, "stored leaf hash does not match the entry body")
+        frontier, completed = merkle.append_leaf(frontier, size, leaf)
+        for level, index, node_hash in completed:
+            stored = next(stored_nodes, None)
+            if (
+                stored is None
+                or (stored.level, stored.index, stored.completed_by) != (level, index, size)
+                or stored.hash != node_hash.hex()
+            ):
+                raise VerificationFailure(
+                    size, f"stored Merkle node (level {level}, index {index}) is missing or wrong"
+                )
+        size += 1
+        signed_root = checkpoint_roots.get(size)
+        if signed_root is not None and merkle.frontier_root(frontier, size) != signed_root:
+            raise VerificationFailure(
+                size - 1,
+                f"the entries up to here do not match the checkpoint signed at size {size}: "
+                "an entry at or before this index was altered",
+            )
+    extra = next(stored_nodes, None)
+    if extra is not None:
+        raise VerificationFailure(
+            extra.completed_by, f"unexpected stored Merkle node (level {extra.level})"
+        )
+    return size, frontier

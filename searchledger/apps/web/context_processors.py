@@ -1,0 +1,32 @@
+"""Template context shared by every page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from searchledger.core.roles import Permission
+
+__all__ = ["NAVIGATION", "navigation"]
+
+# (label, url name, permission): a link appears only for roles that may open it.
+NAVIGATION = [
+    ("Home", "home", Permission.VIEW_HOME),
+    ("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS),
+    ("Ledger", "ledger:index", Permission.VIEW_LEDGER),
+]
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    """The navigation links the signed-in account may follow."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_links": []}
+    links = []
+    for label, name, permission in NAVIGATION:
+        if user.may(permission):
+            url = reverse(name)
+            links.append({"label": label, "url": url, "current": request.path == url})
+    return {"nav_links": links}

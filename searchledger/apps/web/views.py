@@ -1,0 +1,49 @@
+"""The home page, sign-in and sign-out, and a health check."""
+
+from __future__ import annotations
+
+from django.contrib.auth import views as auth_views
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+
+from searchledger.apps.ledger import selectors as ledger_selectors
+from searchledger.apps.web.permissions import public, requires
+from searchledger.core.roles import Permission
+
+__all__ = ["SignInView", "SignOutView", "healthz", "home"]
+
+
+@requires(Permission.VIEW_HOME)
+def home(request: HttpRequest) -> HttpResponse:
+    """What the signed-in person can do from here, and the state of the ledger."""
+    size, root = ledger_selectors.get_tree_head()
+    return render(request, "web/home.html", {"ledger_size": size, "ledger_root": root.hex()})
+
+
+@method_decorator(never_cache, name="dispatch")
+class SignInView(auth_views.LoginView):
+    """Sign-in with username and password."""
+
+    template_name = "web/sign_in.html"
+    redirect_authenticated_user = True
+
+
+public(SignInView)
+
+
+class SignOutView(auth_views.LogoutView):
+    """Sign-out (POST only, as Django requires)."""
+
+
+public(SignOutView)
+
+
+@public
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and database reachability, for load balancers."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

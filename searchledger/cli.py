@@ -1,0 +1,296 @@
+"""The ``searchledger`` console command.
+
+Every command that changes state calls the same actions as the web app, as a named actor.
+Exit status: 0 success, 1 verification failed, 2 usage or input error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import getpass
+import os
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from searchledger.core.actor import Actor
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_VERIFY_FAILED = 1
+EXIT_USAGE = 2
+
+
+class CommandError(Exception):
+    """A command cannot do what was asked; the message says why."""
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "searchledger.config.settings")
+    import django
+
+    django.setup()
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+# --------------------------------------------------------------------------------------
+# Commands
+# --------------------------------------------------------------------------------------
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    """Create the local state directory, the Django secret key and the signing key."""
+    from django.conf import settings
+
+    from searchledger.apps.ledger.keys import create_signing_key, load_signer
+
+    home = Path(settings.HOME)
+    home.mkdir(parents=True, exist_ok=True)
+    secret_file = home / "secret_key"
+    if not os.environ.get("SEARCHLEDGER_SECRET_KEY") and not secret_file.exists():
+        fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(50) + "\n")
+        print(f"created {secret_file}")
+    key_file = Path(settings.SEARCHLEDGER_SIGNING_KEY_FILE)
+    if key_file.exists():
+        signer = load_signer()
+        print(f"signing key already at {key_file}")
+    else:
+        signer = create_signing_key(args.origin)
+        print(f"created signing key {key_file}")
+    print(f"verifier key: {signer.verifier_key()}")
+    return EXIT_OK
+
+
+def cmd_manage(args: argparse.Namespace) -> int:
+    """Run a Django management command (migrate, check, ...)."""
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["searchledger manage", *args.rest])
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Verify every entry, node, the tree head and every checkpoint."""
+    from searchledger.apps.ledger.keys import load_verifier
+    from searchledger.apps.ledger.verify import VerificationFailure, verify_ledger
+    from searchledger.ledger.note import Verifier
+
+    verifier = Verifier.from_verifier_key(args.key) if args.key else load_verifier()
+    try:
+        report = verify_ledger(verifier)
+    except VerificationFailure as failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        return EXIT_VERIFY_FAILED
+    print(report.summary())
+    return EXIT_OK
+
+
+def cmd_checkpoint(args: argparse.Namespace) -> int:
+    """Print the latest checkpoint, signing a new one if the tree grew."""
+    from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
+
+    sys.stdout.write(sign_checkpoint_if_grown().note)
+    return EXIT_OK
+
+
+def cmd_public_key(args: argparse.Namespace) -> int:
+    """Print the verifier key."""
+    from searchledger.apps.ledger.keys import load_signer
+
+    print(load_signer().verifier_key())
+    return EXIT_OK
+
+
+def cmd_proof_inclusion(args: argparse.Namespace) -> int:
+    """Print an inclusion proof as base64 lines."""
+    from searchledger.apps.ledger import selectors
+
+    _, proof = selectors.inclusion_proof(args.index, args.size)
+    for node in proof:
+        print(_b64(node))
+    return EXIT_OK
+
+
+def cmd_proof_consistency(args: argparse.Namespace) -> int:
+    """Print a consistency proof as base64 lines."""
+    from searchledger.apps.ledger import selectors
+
+    for node in selectors.consistency_proof(args.old, args.new):
+        print(_b64(node))
+    return EXIT_OK
+
+
+def cmd_export_tiles(args: argparse.Namespace) -> int:
+    """Write the checkpoint and every tile for it into a directory."""
+    from searchledger.apps.ledger import selectors
+    from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
+    from searchledger.ledger.tiles import write_tiles
+
+    checkpoint = sign_checkpoint_if_grown()
+    write_tiles(
+        Path(args.directory),
+        checkpoint.size,
+        selectors.get_node,
+        selectors.entry_bytes,
+        checkpoint.note,
+    )
+    print(f"wrote checkpoint and tiles for tree size {checkpoint.size} to {args.directory}")
+    return EXIT_OK
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web app (Django's server; put a real WSGI server in front in production)."""
+    from django.core.management import call_command
+
+    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+    return EXIT_OK
+
+
+def _actor_named(username: str) -> Actor:
+    from searchledger.apps.accounts.selectors import get_account_by_username
+    from searchledger.core.actor import Actor
+    from searchledger.core.roles import Role
+
+    account = get_account_by_username(username)
+    if account is None or not account.is_active:
+        raise CommandError(f"--actor {username!r}: no active account with that username")
+    return Actor(account_id=account.pk, role=Role(account.role))
+
+
+def cmd_create_account(args: argparse.Namespace) -> int:
+    """Create an account; the bootstrap administrator may be created by ``--actor system``."""
+    from django.core.exceptions import ValidationError
+
+    from searchledger.apps.accounts.actions import do_create_account
+    from searchledger.apps.accounts.models import Account
+    from searchledger.core.actor import Actor
+    from searchledger.core.roles import Role
+
+    if args.actor == "system":
+        if Account.objects.filter(role=Role.ADMINISTRATOR.value, is_active=True).exists():
+            raise CommandError(
+                "--actor system is only for the first administrator; name an administrator"
+            )
+        actor = Actor.system()
+    else:
+        actor = _actor_named(args.actor)
+    password: str | None = None
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.username}: ")
+    try:
+        account = do_create_account(
+            username=args.username,
+            role=Role(args.role),
+            password=password,
+            full_name=args.full_name,
+            email=args.email,
+            actor=actor,
+            reason=args.reason,
+        )
+    except ValidationError as exc:
+        raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
+    print(f"created account {account.username} ({account.role}) id {account.pk}")
+    return EXIT_OK
+
+
+def cmd_load_demo(args: argparse.Namespace) -> int:
+    """Load the demo scenario (idempotent)."""
+    from searchledger.demo import load_demo
+
+    for line in load_demo():
+        print(line)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------
+# Argument parsing
+# --------------------------------------------------------------------------------------
+
+
+def _non_negative(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from exc
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser for every sub-command."""
+    parser = argparse.ArgumentParser(prog="searchledger", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> (
+        argparse.ArgumentParser
+    ):
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(func=func)
+        return p
+
+    p = add("init", cmd_init, "create the state directory, secret key and signing key")
+    p.add_argument("--origin", help="log origin name for a new signing key")
+    p = add("manage", cmd_manage, "run a Django management command, e.g. `manage migrate`")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = add("verify", cmd_verify, "verify the whole ledger; exit 1 naming the first bad entry")
+    p.add_argument("--key", help="verifier key to check checkpoints against (default: own key)")
+    add("checkpoint", cmd_checkpoint, "print the latest signed checkpoint")
+    add("public-key", cmd_public_key, "print the ledger's verifier key")
+    proof = add("proof", lambda a: EXIT_USAGE, "print a Merkle proof as base64 lines")
+    proof_sub = proof.add_subparsers(dest="kind", required=True, metavar="KIND")
+    p = proof_sub.add_parser("inclusion", help="inclusion proof of entry INDEX")
+    p.add_argument("index", type=_non_negative)
+    p.add_argument("--size", type=_non_negative, help="tree size (default: current)")
+    p.set_defaults(func=cmd_proof_inclusion)
+    p = proof_sub.add_parser("consistency", help="consistency proof between two sizes")
+    p.add_argument("old", type=_non_negative)
+    p.add_argument("new", type=_non_negative)
+    p.set_defaults(func=cmd_proof_consistency)
+    p = add("export-tiles", cmd_export_tiles, "write checkpoint and tlog-tiles to DIR")
+    p.add_argument("directory", metavar="DIR")
+    p = add("serve", cmd_serve, "serve the web app")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p = add("create-account", cmd_create_account, "create an account")
+    p.add_argument("username")
+    p.add_argument("--role", required=True, choices=["officer", "supervisor", "auditor",
+                                                      "administrator", "oversight"])
+    p.add_argument("--actor", required=True, help="username of the administrator acting")
+    p.add_argument("--reason", required=True, help="why the account is needed")
+    p.add_argument("--full-name", default="")
+    p.add_argument("--email", default="")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    add("load-demo", cmd_load_demo, "load the demo scenario")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    _setup_django()
+    from searchledger.apps.ledger.keys import SigningKeyError
+    from searchledger.apps.ledger.selectors import LedgerReadError
+
+    try:
+        return int(args.func(args))
+    except (CommandError, SigningKeyError, LedgerReadError) as exc:
+        print(f"searchledger {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,18 @@
+"""The URLconf. Every view here declares who may open it (see apps.web.permissions)."""
+
+from django.urls import include, path
+
+from searchledger.api.api import api
+from searchledger.apps.web import views as web_views
+
+__all__ = ["urlpatterns"]
+
+urlpatterns = [
+    path("", web_views.home, name="home"),
+    path("sign-in/", web_views.SignInView.as_view(), name="login"),
+    path("sign-out/", web_views.SignOutView.as_view(), name="logout"),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("accounts/", include("searchledger.apps.accounts.urls")),
+    path("ledger/", include("searchledger.apps.ledger.urls")),
+    path("api/", api.urls),
+]

@@ -1,0 +1,164 @@
+"""Ledger event types and the schema of a ledger entry.
+
+Event type values are never reused; each domain has its own range of a hundred:
+``GRANT_* 1xx, TRAINING_* 2xx, SEARCH_* 3xx, REVIEW_* 4xx, RECON_* 5xx, ACCOUNT_* 6xx,
+LEDGER_* 9xx``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import IntEnum, unique
+from typing import Any
+
+from searchledger.ledger.canonical import CanonicalError, canonical_bytes, decode_canonical
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "EntryDraft",
+    "EntrySchemaError",
+    "LedgerEventType",
+    "build_entry",
+    "format_time",
+    "parse_entry",
+    "validate_entry",
+]
+
+SCHEMA_VERSION = 1
+
+
+@unique
+class LedgerEventType(IntEnum):
+    """Every kind of state change the ledger records."""
+
+    ACCOUNT_CREATED = 600
+    ACCOUNT_ROLE_CHANGED = 601
+    ACCOUNT_DEACTIVATED = 602
+    ACCOUNT_REACTIVATED = 603
+    ACCOUNT_PASSWORD_SET = 604
+
+    LEDGER_INITIALISED = 900
+
+
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_FIELD = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+_OBJECT_TYPE = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
+_ENTRY_KEYS = frozenset(
+    {"v", "seq", "type", "event", "time", "actor", "request_id", "object", "data", "commitments"}
+)
+
+
+class EntrySchemaError(ValueError):
+    """An entry does not follow the ledger entry schema."""
+
+
+@dataclass(frozen=True)
+class EntryDraft:
+    """What an action wants to record, before the ledger assigns its sequence number.
+
+    ``data`` holds only non-personal facts (ids, states, enumerated values, counts).
+    ``commitments`` maps a field name to a hex commitment (see ``canonical.commit``) for
+    anything personal or free text.
+    """
+
+    event: LedgerEventType
+    object_type: str
+    object_id: str
+    actor_id: int
+    request_id: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+    commitments: Mapping[str, str] = field(default_factory=dict)
+
+
+def format_time(moment: datetime) -> str:
+    """RFC 3339 UTC with microseconds, the only time format entries use."""
+    if moment.tzinfo is None:
+        raise EntrySchemaError("entry time must be timezone-aware")
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def build_entry(draft: EntryDraft, *, seq: int, time: datetime) -> bytes:
+    """Assemble and canonically encode the entry for ``draft`` at position ``seq``.
+
+    The sequence number is inside the signed bytes so that moving an entry to another
+    position (reordering rows) changes its meaning and is detected.
+    """
+    entry = {
+        "v": SCHEMA_VERSION,
+        "seq": seq,
+        "type": int(draft.event),
+        "event": draft.event.name,
+        "time": format_time(time),
+        "actor": draft.actor_id,
+        "request_id": draft.request_id,
+        "object": {"type": draft.object_type, "id": draft.object_id},
+        "data": dict(draft.data),
+        "commitments": dict(draft.commitments),
+    }
+    validate_entry(entry)
+    return canonical_bytes(entry)
+
+
+def validate_entry(entry: Mapping[str, Any]) -> None:
+    """Check that ``entry`` follows schema version 1; raise :class:`EntrySchemaError`."""
+    keys = set(entry)
+    if keys != _ENTRY_KEYS:
+        missing = sorted(_ENTRY_KEYS - keys)
+        extra = sorted(keys - _ENTRY_KEYS)
+        raise EntrySchemaError(f"entry fields wrong: missing {missing}, unexpected {extra}")
+    if entry["v"] != SCHEMA_VERSION:
+        raise EntrySchemaError(f"unknown schema version {entry['v']!r}")
+    seq = entry["seq"]
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0:
+        raise EntrySchemaError(f"seq must be a non-negative integer, got {seq!r}")
+    try:
+        event = LedgerEventType(entry["type"])
+    except ValueError as exc:
+        raise EntrySchemaError(f"unknown event type {entry['type']!r}") from exc
+    if entry["event"] != event.name:
+        raise EntrySchemaError(f"event name {entry['event']!r} does not match type {event}")
+    if not isinstance(entry["time"], str) or not _TIME.match(entry["time"]):
+        raise EntrySchemaError(f"time {entry['time']!r} is not RFC 3339 UTC with microseconds")
+    actor = entry["actor"]
+    if not isinstance(actor, int) or isinstance(actor, bool) or actor < 0:
+        raise EntrySchemaError(f"actor must be an account id, got {actor!r}")
+    if not isinstance(entry["request_id"], str) or not 0 < len(entry["request_id"]) <= 64:
+        raise EntrySchemaError("request_id must be a non-empty string of at most 64 characters")
+    obj = entry["object"]
+    if (
+        not isinstance(obj, Mapping)
+        or set(obj) != {"type", "id"}
+        or not isinstance(obj["type"], str)
+        or not _OBJECT_TYPE.match(obj["type"])
+        or not isinstance(obj["id"], str)
+        or not obj["id"]
+    ):
+        raise EntrySchemaError(f"object must be {{type: 'app.model', id: '...'}}, got {obj!r}")
+    if not isinstance(entry["data"], Mapping):
+        raise EntrySchemaError("data must be an object")
+    for name in entry["data"]:
+        if not _FIELD.match(name):
+            raise EntrySchemaError(f"data field name {name!r} is not snake_case")
+    commitments = entry["commitments"]
+    if not isinstance(commitments, Mapping):
+        raise EntrySchemaError("commitments must be an object")
+    for name, value in commitments.items():
+        if not _FIELD.match(name):
+            raise EntrySchemaError(f"commitment field name {name!r} is not snake_case")
+        if not isinstance(value, str) or not _HEX64.match(value):
+            raise EntrySchemaError(f"commitment {name!r} is not a 64-digit hex SHA-256")
+
+
+def parse_entry(data: bytes) -> dict[str, Any]:
+    """Decode stored entry bytes, checking canonical form and the schema."""
+    try:
+        entry = decode_canonical(data)
+    except CanonicalError as exc:
+        raise EntrySchemaError(str(exc)) from exc
+    validate_entry(entry)
+    return entry
+
