@@ -45,7 +45,7 @@ test-postgres: install
 check: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy searchledger tests
+	$(BIN)/mypy searchledger tests conftest.py
 	$(BIN)/lint-imports
 	SEARCHLEDGER_DEBUG=1 $(SL) manage makemigrations --check --dry-run
 	SEARCHLEDGER_DEBUG=1 $(SL) manage check

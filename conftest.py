@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -19,10 +19,10 @@ ALL_ROLES = list(Role)
 
 
 @pytest.fixture(autouse=True)
-def signing_key(tmp_path: Path, settings) -> Iterator[Signer]:
+def signing_key(tmp_path: Path, settings) -> Signer:
     """Every test gets its own ledger signing key, never the developer's real one."""
     settings.SEARCHLEDGER_SIGNING_KEY_FILE = tmp_path / "ledger-signing.key"
-    yield create_signing_key("test.searchledger.localhost/ledger")
+    return create_signing_key("test.searchledger.localhost/ledger")
 
 
 @pytest.fixture

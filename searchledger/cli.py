@@ -200,7 +200,9 @@ def cmd_create_account(args: argparse.Namespace) -> int:
             reason=args.reason,
         )
     except ValidationError as exc:
-        raise CommandError("; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items()))
+        raise CommandError(
+            "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
+        ) from exc
     print(f"created account {account.username} ({account.role}) id {account.pk}")
     return EXIT_OK
 
@@ -234,9 +236,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="searchledger", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def add(name: str, func: Callable[[argparse.Namespace], int], help_text: str) -> (
-        argparse.ArgumentParser
-    ):
+    def add(
+        name: str, func: Callable[[argparse.Namespace], int], help_text: str
+    ) -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text, description=help_text)
         p.set_defaults(func=func)
         return p
@@ -266,8 +268,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p = add("create-account", cmd_create_account, "create an account")
     p.add_argument("username")
-    p.add_argument("--role", required=True, choices=["officer", "supervisor", "auditor",
-                                                      "administrator", "oversight"])
+    p.add_argument(
+        "--role",
+        required=True,
+        choices=["officer", "supervisor", "auditor", "administrator", "oversight"],
+    )
     p.add_argument("--actor", required=True, help="username of the administrator acting")
     p.add_argument("--reason", required=True, help="why the account is needed")
     p.add_argument("--full-name", default="")

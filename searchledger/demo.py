@@ -18,7 +18,7 @@ from searchledger.core.roles import Role
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "load_demo"]
 
-DEMO_PASSWORD = "demo-password-2026"
+DEMO_PASSWORD = "demo-password-2026"  # noqa: S105  # printed by make demo; demo only
 
 # (username, full name, role)
 DEMO_ACCOUNTS: list[tuple[str, str, Role]] = [
@@ -60,6 +60,9 @@ def load_demo() -> Iterator[str]:
         yield f"created {len(DEMO_ACCOUNTS)} demo accounts"
     checkpoint = sign_checkpoint_if_grown()
     yield f"ledger checkpoint at size {checkpoint.size}"
-    yield "demo log-ins (password " + DEMO_PASSWORD + "): " + ", ".join(
-        f"{username} ({role.value})" for username, _, role in DEMO_ACCOUNTS
+    yield (
+        "demo log-ins (password "
+        + DEMO_PASSWORD
+        + "): "
+        + ", ".join(f"{username} ({role.value})" for username, _, role in DEMO_ACCOUNTS)
     )

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja.security import APIKeyCookie
+from typing_extensions import override
 
 from searchledger.core.roles import Permission
 
@@ -26,6 +27,7 @@ class PermissionSessionAuth(APIKeyCookie):
         super().__init__(csrf=True)
         self.permission = permission
 
+    @override
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
         """Return the account when it may use this operation, else None (401/403)."""
         user = request.user
@@ -33,7 +35,7 @@ class PermissionSessionAuth(APIKeyCookie):
             return None
         if self.permission is None:
             return None
-        if not user.may(self.permission):  # type: ignore[union-attr]  # Account.may
+        if not user.may(self.permission):
             return None
         return user
 

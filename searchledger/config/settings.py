@@ -54,7 +54,9 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 if not DEBUG and SECRET_KEY.startswith("insecure-") and _env_bool("SEARCHLEDGER_PRODUCTION", False):
-    raise ImproperlyConfigured("no secret key: run `searchledger init` or set SEARCHLEDGER_SECRET_KEY")
+    raise ImproperlyConfigured(
+        "no secret key: run `searchledger init` or set SEARCHLEDGER_SECRET_KEY"
+    )
 
 ALLOWED_HOSTS = [
     h.strip()

@@ -161,4 +161,3 @@ def parse_entry(data: bytes) -> dict[str, Any]:
         raise EntrySchemaError(str(exc)) from exc
     validate_entry(entry)
     return entry
-

@@ -41,9 +41,7 @@ def tree_head(request: HttpRequest) -> TreeHeadOut:
     )
 
 
-@router.get(
-    "/proof/inclusion", response=InclusionProofOut, auth=allow(Permission.VIEW_LEDGER)
-)
+@router.get("/proof/inclusion", response=InclusionProofOut, auth=allow(Permission.VIEW_LEDGER))
 def inclusion(request: HttpRequest, index: int, size: int | None = None) -> InclusionProofOut:
     """Inclusion proof of entry ``index`` in the tree of ``size`` (default: current)."""
     try:
@@ -56,9 +54,7 @@ def inclusion(request: HttpRequest, index: int, size: int | None = None) -> Incl
     )
 
 
-@router.get(
-    "/proof/consistency", response=ConsistencyProofOut, auth=allow(Permission.VIEW_LEDGER)
-)
+@router.get("/proof/consistency", response=ConsistencyProofOut, auth=allow(Permission.VIEW_LEDGER))
 def consistency(request: HttpRequest, old: int, new: int) -> ConsistencyProofOut:
     """Consistency proof between tree sizes ``old`` and ``new``."""
     try:

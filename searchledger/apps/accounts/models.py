@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from typing_extensions import override
 
 from searchledger.core.roles import Permission, Role, role_may
 
@@ -23,6 +24,7 @@ class Account(AbstractUser):
     class Meta:
         ordering = ["username"]
 
+    @override
     def __str__(self) -> str:
         return self.username
 

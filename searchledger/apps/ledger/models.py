@@ -7,6 +7,7 @@ derived from them and is re-derived and compared by ``searchledger verify``.
 from __future__ import annotations
 
 from django.db import models
+from typing_extensions import override
 
 from searchledger.ledger.events import LedgerEventType
 
@@ -34,6 +35,7 @@ class LedgerEntry(models.Model):
         ordering = ["seq"]
         indexes = [models.Index(fields=["object_type", "object_id"], name="ledger_entry_object")]
 
+    @override
     def __str__(self) -> str:
         return f"entry {self.seq}"
 
@@ -61,6 +63,7 @@ class LedgerNode(models.Model):
             models.UniqueConstraint(fields=["level", "index"], name="ledger_node_level_index")
         ]
 
+    @override
     def __str__(self) -> str:
         return f"node {self.level}/{self.index}"
 
@@ -79,6 +82,7 @@ class TreeHead(models.Model):
     frontier = models.TextField(blank=True, default="")
     updated_at = models.DateTimeField()
 
+    @override
     def __str__(self) -> str:
         return f"tree head size {self.size}"
 
@@ -99,6 +103,7 @@ class Checkpoint(models.Model):
     class Meta:
         ordering = ["size"]
 
+    @override
     def __str__(self) -> str:
         return f"checkpoint {self.size}"
 
@@ -116,5 +121,6 @@ class CommitmentSalt(models.Model):
             models.UniqueConstraint(fields=["seq", "field"], name="commitment_salt_seq_field")
         ]
 
+    @override
     def __str__(self) -> str:
         return f"salt {self.seq}.{self.field}"

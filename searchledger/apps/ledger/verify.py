@@ -7,7 +7,7 @@ first problem and names the entry index and what is wrong.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -61,7 +61,8 @@ def _open_checkpoints(verifier: Verifier) -> dict[int, bytes]:
             body, _note = open_checkpoint(row.note, verifier, origin=verifier.name)
         except (CheckpointError, NoteError) as exc:
             raise VerificationFailure(
-                None, f"checkpoint at size {row.size} is not validly signed by the ledger key: {exc}"
+                None,
+                f"checkpoint at size {row.size} is not validly signed by the ledger key: {exc}",
             ) from exc
         if body.size != row.size or body.root_hash.hex() != row.root:
             raise VerificationFailure(
@@ -102,8 +103,12 @@ def verify_ledger(verifier: Verifier) -> VerificationReport:
         raise VerificationFailure(None, "the checkpoint at size 0 does not sign the empty root")
     # Server-side cursors on PostgreSQL: close them explicitly when verification stops early,
     # rather than leaving it to the garbage collector in the middle of a later query.
-    entries = LedgerEntry.objects.order_by("seq").iterator(chunk_size=_CHUNK)
-    nodes = LedgerNode.objects.order_by("completed_by", "level").iterator(chunk_size=_CHUNK)
+    entries: Generator[LedgerEntry] = LedgerEntry.objects.order_by("seq").iterator(
+        chunk_size=_CHUNK
+    )  # type: ignore[assignment]  # QuerySet.iterator() returns a generator at run time
+    nodes: Generator[LedgerNode] = LedgerNode.objects.order_by("completed_by", "level").iterator(
+        chunk_size=_CHUNK
+    )  # type: ignore[assignment]  # as above
     with closing(entries), closing(nodes):
         size, frontier = _replay(entries, nodes, checkpoint_roots)
     beyond = [s for s in checkpoint_roots if s > size]
@@ -138,7 +143,9 @@ def _replay(
     size = 0
     for row in entries:
         if row.seq != size:
-            raise VerificationFailure(size, f"entry is missing (the next stored entry is {row.seq})")
+            raise VerificationFailure(
+                size, f"entry is missing (the next stored entry is {row.seq})"
+            )
         body = row.body.encode("utf-8")
         try:
             entry = parse_entry(body)

@@ -12,6 +12,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 
 from searchledger.apps.web.permissions import PUBLIC, required_permission
+from searchledger.core.roles import Permission
 
 __all__ = ["DenyByDefaultMiddleware", "RequestIdMiddleware"]
 
@@ -66,6 +67,6 @@ class DenyByDefaultMiddleware:
             return HttpResponseForbidden("This page has not been opened to any role.")
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not request.user.may(needed):  # type: ignore[union-attr]  # Account.may
+        if not request.user.may(Permission(needed)):
             return HttpResponseForbidden("Your role does not allow this page.")
         return None

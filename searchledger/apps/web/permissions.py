@@ -46,10 +46,9 @@ def required_permission(view: Callable[..., Any]) -> Permission | str | None:
 def actor_from_request(request: HttpRequest) -> Actor:
     """The Actor for the signed-in account, carrying the request id from middleware."""
     user = request.user
-    role = Role(user.role) if user.is_authenticated else None  # type: ignore[union-attr]  # Account has role
+    role = Role(user.role) if user.is_authenticated else None
     return Actor(
         account_id=int(user.pk) if user.is_authenticated else 0,
         role=role,
         request_id=getattr(request, "request_id", ""),
     )
-

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 
 from searchledger.apps.accounts.actions import do_create_account
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
@@ -42,7 +43,7 @@ def ledger(admin_actor):
     return verify_ledger(load_verifier())
 
 
-def raw(sql: str, params: list[object] | None = None) -> None:
+def raw(sql: str, params: list[Any] | None = None) -> None:
     """Run SQL as someone with direct database access would, bypassing the triggers."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -70,7 +71,9 @@ def test_intact_ledger_verifies(ledger):
 def test_edited_body_is_named(ledger):
     changed = body(3)
     changed["data"]["role"] = "administrator"
-    raw("UPDATE ledger_ledgerentry SET body = %s WHERE seq = 3", [canonical_bytes(changed).decode()])
+    raw(
+        "UPDATE ledger_ledgerentry SET body = %s WHERE seq = 3", [canonical_bytes(changed).decode()]
+    )
     found = failure()
     assert found.index == 3
     assert "leaf hash" in found.message
@@ -107,7 +110,7 @@ def test_full_recomputation_is_caught_by_the_signed_checkpoint(ledger):
         )
         for level, index, node in completed:
             raw(
-                "INSERT INTO ledger_ledgernode (level, \"index\", hash, completed_by) "
+                'INSERT INTO ledger_ledgernode (level, "index", hash, completed_by) '
                 "VALUES (%s, %s, %s, %s)",
                 [level, index, node.hex(), entry.seq],
             )
@@ -218,15 +221,16 @@ def test_verify_command_exit_codes(ledger, capsys):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="the trigger is PostgreSQL's")
 def test_postgresql_trigger_refuses_update_and_delete(ledger):
-    from django.db import DatabaseError, transaction
-
     for sql in (
         "UPDATE ledger_ledgerentry SET actor_id = 5 WHERE seq = 1",
         "DELETE FROM ledger_ledgerentry WHERE seq = 1",
         "UPDATE ledger_checkpoint SET root = 'x'",
         "DELETE FROM ledger_ledgernode",
     ):
-        with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute(sql)
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql)
     assert verify_ledger(load_verifier()).entries == 12

@@ -11,7 +11,6 @@ from searchledger.apps.accounts.actions import do_create_account, do_deactivate_
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.ledger import selectors, writer
 from searchledger.apps.ledger.models import CommitmentSalt, LedgerEntry, LedgerNode, TreeHead
-from searchledger.core.actor import Actor
 from searchledger.core.roles import Role
 from searchledger.ledger import merkle
 from searchledger.ledger.canonical import verify_commitment
@@ -58,10 +57,14 @@ def test_personal_data_only_as_salted_commitments(admin_actor):
     )
     # Two commitments to the same value differ: salts are fresh per entry and field.
     do_create_account(
-        username="jane.doe2", role=Role.OFFICER, password=None, full_name="Jane Doe",
-        actor=admin_actor, reason="x",
+        username="jane.doe2",
+        role=Role.OFFICER,
+        password=None,
+        full_name="Jane Doe",
+        actor=admin_actor,
+        reason="x",
     )
-    again = json.loads(LedgerEntry.objects.order_by("-seq").first().body)
+    again = json.loads(LedgerEntry.objects.order_by("-seq")[0].body)
     assert again["commitments"]["full_name"] != body["commitments"]["full_name"]
 
 
@@ -102,15 +105,20 @@ def test_ledger_fails_closed_no_entry_no_change(admin_actor):
     """If the entry cannot be written, the change it records is rolled back with it."""
     before_accounts = Account.objects.count()
     before_entries = LedgerEntry.objects.count()
-    with pytest.raises(ValueError, match="65535"), transaction.atomic():
-        Account(username="should-vanish").save()
-        writer.append(
-            LedgerEventType.ACCOUNT_CREATED,
-            object_type="accounts.account",
-            object_id=999,
-            actor=admin_actor,
-            data={"padding": "x" * 70000},
-        )
+
+    def change_then_append() -> None:
+        with transaction.atomic():
+            Account(username="should-vanish").save()
+            writer.append(
+                LedgerEventType.ACCOUNT_CREATED,
+                object_type="accounts.account",
+                object_id=999,
+                actor=admin_actor,
+                data={"padding": "x" * 70000},
+            )
+
+    with pytest.raises(ValueError, match="65535"):
+        change_then_append()
     assert Account.objects.count() == before_accounts
     assert LedgerEntry.objects.count() == before_entries
     assert TreeHead.objects.get(pk=1).size == before_entries
