@@ -16,14 +16,11 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from searchledger.ledger import merkle  # noqa: E402
+from searchledger.ledger import merkle
 
 BATCH = 1000
 
