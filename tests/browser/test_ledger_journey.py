@@ -30,12 +30,18 @@ def sign_in(page, username: str) -> None:
 
 def test_admin_creates_account_and_auditor_sees_it_on_the_ledger(page):
     admin = do_create_account(
-        username="admin", role=Role.ADMINISTRATOR, password=PASSWORD, actor=Actor.system(),
+        username="admin",
+        role=Role.ADMINISTRATOR,
+        password=PASSWORD,
+        actor=Actor.system(),
         reason="bootstrap",
     )
     do_create_account(
-        username="auditor", role=Role.AUDITOR, password=PASSWORD,
-        actor=Actor(account_id=admin.pk, role=Role.ADMINISTRATOR), reason="audit",
+        username="auditor",
+        role=Role.AUDITOR,
+        password=PASSWORD,
+        actor=Actor(account_id=admin.pk, role=Role.ADMINISTRATOR),
+        reason="audit",
     )
 
     sign_in(page, "admin")
