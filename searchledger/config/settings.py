@@ -73,6 +73,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "searchledger.apps.accounts",
     "searchledger.apps.ledger",
+    "searchledger.apps.training",
+    "searchledger.apps.systems",
+    "searchledger.apps.grants",
     "searchledger.apps.web",
 ]
 

@@ -38,28 +38,36 @@ _LABELS = {
 
 @unique
 class Permission(StrEnum):
-    """Things a person may do; each view and endpoint requires exactly one."""
+    """Things a person may do; each view and endpoint requires exactly one. Some are further
+    scoped to the people an account may act for (``core.scope``)."""
 
     VIEW_HOME = "view_home"
     VIEW_LEDGER = "view_ledger"
     MANAGE_ACCOUNTS = "manage_accounts"
     VIEW_ACCOUNTS = "view_accounts"
+    VIEW_SYSTEMS = "view_systems"
+    MANAGE_SYSTEMS = "manage_systems"
+    RECORD_TRAINING = "record_training"
+    ACKNOWLEDGE_RULES = "acknowledge_rules"
+    VIEW_GRANTS = "view_grants"
+    REQUEST_GRANT = "request_grant"
+    DECIDE_GRANT = "decide_grant"
+    VIEW_ACCESS_COUNTS = "view_access_counts"
+    BULK_IMPORT = "bulk_import"
 
+
+_EVERYONE = frozenset({Permission.VIEW_HOME, Permission.VIEW_SYSTEMS, Permission.VIEW_GRANTS})
+_SEARCHERS = frozenset({Permission.ACKNOWLEDGE_RULES, Permission.REQUEST_GRANT})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.OFFICER: frozenset({Permission.VIEW_HOME}),
-    Role.SUPERVISOR: frozenset({Permission.VIEW_HOME}),
-    # Auditors and oversight bodies verify the ledger; they never change it.
-    Role.AUDITOR: frozenset({Permission.VIEW_HOME, Permission.VIEW_LEDGER}),
-    Role.OVERSIGHT: frozenset({Permission.VIEW_HOME, Permission.VIEW_LEDGER}),
-    Role.ADMINISTRATOR: frozenset(
-        {
-            Permission.VIEW_HOME,
-            Permission.VIEW_LEDGER,
-            Permission.MANAGE_ACCOUNTS,
-            Permission.VIEW_ACCOUNTS,
-        }
-    ),
+    Role.OFFICER: _EVERYONE | _SEARCHERS,
+    Role.SUPERVISOR: _EVERYONE
+    | _SEARCHERS
+    | {Permission.DECIDE_GRANT, Permission.VIEW_ACCESS_COUNTS},
+    # Auditors and oversight bodies read and verify; they never change records.
+    Role.AUDITOR: _EVERYONE | {Permission.VIEW_LEDGER, Permission.VIEW_ACCESS_COUNTS},
+    Role.OVERSIGHT: _EVERYONE | {Permission.VIEW_LEDGER, Permission.VIEW_ACCESS_COUNTS},
+    Role.ADMINISTRATOR: frozenset(Permission),
 }
 
 

@@ -1,8 +1,8 @@
 """Ledger event types and the schema of a ledger entry.
 
 Event type values are never reused; each domain has its own range of a hundred:
-``GRANT_* 1xx, TRAINING_* 2xx, SEARCH_* 3xx, REVIEW_* 4xx, RECON_* 5xx, ACCOUNT_* 6xx,
-LEDGER_* 9xx``.
+``GRANT_* 1xx, TRAINING_* 2xx, SEARCH_* 3xx, REVIEW_* 4xx, RECON_* 5xx, ACCOUNT_* and
+ORG_* 6xx, SYSTEM_* 7xx, IMPORT_* 8xx, LEDGER_* 9xx``.
 """
 
 from __future__ import annotations
@@ -34,11 +34,29 @@ SCHEMA_VERSION = 1
 class LedgerEventType(IntEnum):
     """Every kind of state change the ledger records."""
 
+    GRANT_REQUESTED = 100
+    GRANT_APPROVED = 101
+    GRANT_REFUSED = 102
+    GRANT_REVOKED = 103
+    GRANT_RECERTIFIED = 104
+
+    TRAINING_COURSE_CREATED = 200
+    TRAINING_COMPLETED = 201
+    TRAINING_RULES_ACKNOWLEDGED = 202
+
     ACCOUNT_CREATED = 600
     ACCOUNT_ROLE_CHANGED = 601
     ACCOUNT_DEACTIVATED = 602
     ACCOUNT_REACTIVATED = 603
     ACCOUNT_PASSWORD_SET = 604
+    ACCOUNT_ASSIGNED = 605
+    ORG_UNIT_CREATED = 610
+
+    SYSTEM_CREATED = 700
+    SYSTEM_UPDATED = 701
+    SYSTEM_RULES_PUBLISHED = 702
+
+    IMPORT_APPLIED = 800
 
     LEDGER_INITIALISED = 900
 

@@ -7,15 +7,17 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
-from searchledger.apps.accounts.models import Account
+from searchledger.apps.accounts.models import Account, OrgUnit, OrgUnitKind
 from searchledger.apps.ledger import writer
 from searchledger.core.actor import Actor
 from searchledger.core.roles import Permission, Role
 from searchledger.ledger.events import LedgerEventType
 
 __all__ = [
+    "do_assign_account",
     "do_change_account_role",
     "do_create_account",
+    "do_create_org_unit",
     "do_deactivate_account",
     "do_reactivate_account",
     "do_set_account_password",
@@ -167,5 +169,91 @@ def do_set_account_password(account_id: int, *, password: str, actor: Actor) -> 
         object_id=account.pk,
         actor=actor,
         data={"by_self": actor.account_id == account_id},
+    )
+    return account
+
+
+@transaction.atomic
+def do_create_org_unit(
+    *, code: str, name: str, kind: str, parent_code: str = "", actor: Actor
+) -> OrgUnit:
+    """Add a unit to the organisation tree (agency, component, field office, unit)."""
+    _require(actor, Permission.MANAGE_ACCOUNTS)
+    errors: dict[str, str] = {}
+    code = code.strip()
+    if not code:
+        errors["code"] = "a short code is required"
+    elif OrgUnit.objects.filter(code=code).exists():
+        errors["code"] = f"a unit with code {code!r} exists"
+    if not name.strip():
+        errors["name"] = "a name is required"
+    if kind not in OrgUnitKind.values:
+        errors["kind"] = f"unknown kind {kind!r}; one of {', '.join(OrgUnitKind.values)}"
+    parent = None
+    if parent_code:
+        parent = OrgUnit.objects.filter(code=parent_code).first()
+        if parent is None:
+            errors["parent"] = f"no unit with code {parent_code!r}"
+    if errors:
+        raise ValidationError(errors)
+    unit = OrgUnit(code=code, name=name.strip(), kind=kind, parent=parent)
+    unit.save(force_insert=True)
+    writer.append(
+        LedgerEventType.ORG_UNIT_CREATED,
+        object_type="accounts.orgunit",
+        object_id=unit.pk,
+        actor=actor,
+        data={"code": unit.code, "name": unit.name, "kind": kind, "parent": parent_code or None},
+    )
+    return unit
+
+
+@transaction.atomic
+def do_assign_account(
+    account_id: int,
+    *,
+    org_unit_code: str | None,
+    supervisor_id: int | None,
+    job_title: str = "",
+    actor: Actor,
+) -> Account:
+    """Place a person in a unit, under a supervisor, with a job title."""
+    _require(actor, Permission.MANAGE_ACCOUNTS)
+    account = _lock(account_id)
+    errors: dict[str, str] = {}
+    unit = None
+    if org_unit_code:
+        unit = OrgUnit.objects.filter(code=org_unit_code).first()
+        if unit is None:
+            errors["org_unit"] = f"no unit with code {org_unit_code!r}"
+    supervisor = None
+    if supervisor_id is not None:
+        supervisor = Account.objects.filter(pk=supervisor_id, is_active=True).first()
+        if supervisor is None:
+            errors["supervisor"] = f"no active account with id {supervisor_id}"
+        elif supervisor.pk == account.pk:
+            errors["supervisor"] = "a person cannot supervise themself"
+        elif supervisor.role not in {Role.SUPERVISOR.value, Role.ADMINISTRATOR.value}:
+            errors["supervisor"] = f"{supervisor.username} is not a supervisor"
+    if errors:
+        raise ValidationError(errors)
+    before = {
+        "org_unit": account.org_unit.code if account.org_unit else None,
+        "supervisor": account.supervisor_id,
+    }
+    account.org_unit = unit
+    account.supervisor = supervisor
+    account.job_title = job_title.strip()
+    account.save(update_fields=["org_unit", "supervisor", "job_title"])
+    writer.append(
+        LedgerEventType.ACCOUNT_ASSIGNED,
+        object_type=_OBJECT_TYPE,
+        object_id=account.pk,
+        actor=actor,
+        data={
+            "before": before,
+            "after": {"org_unit": org_unit_code or None, "supervisor": supervisor_id},
+        },
+        personal={"job_title": account.job_title},
     )
     return account

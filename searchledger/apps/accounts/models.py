@@ -8,7 +8,44 @@ from typing_extensions import override
 
 from searchledger.core.roles import Permission, Role, role_may
 
-__all__ = ["Account"]
+__all__ = ["Account", "OrgUnit", "OrgUnitKind"]
+
+
+class OrgUnitKind(models.TextChoices):
+    """Levels of the organisation tree."""
+
+    AGENCY = "agency", "Agency"
+    COMPONENT = "component", "Component"
+    FIELD_OFFICE = "field_office", "Field office"
+    UNIT = "unit", "Unit"
+
+
+class OrgUnit(models.Model):
+    """A node of the organisation tree: the agency, its components (e.g. ERO, HSI), their
+    field offices and units. Supervisors see and act on their unit and the units below it."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=20, choices=OrgUnitKind.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    @override
+    def __str__(self) -> str:
+        return self.name
+
+    def path(self) -> list[OrgUnit]:
+        """This unit and its ancestors, root first."""
+        chain: list[OrgUnit] = []
+        node: OrgUnit | None = self
+        while node is not None:
+            chain.append(node)
+            node = node.parent
+        return list(reversed(chain))
 
 
 class Account(AbstractUser):
@@ -20,6 +57,13 @@ class Account(AbstractUser):
         choices=[(r.value, r.label) for r in Role],
         default=Role.OFFICER.value,
     )
+    org_unit = models.ForeignKey(
+        OrgUnit, null=True, blank=True, on_delete=models.PROTECT, related_name="members"
+    )
+    supervisor = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reports"
+    )
+    job_title = models.CharField(max_length=200, blank=True)
 
     class Meta:
         ordering = ["username"]

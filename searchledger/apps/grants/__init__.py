@@ -1,0 +1,1 @@
+"""Access grants: who may search which external system, and why."""

@@ -1,0 +1,1 @@
+"""The catalogue of external systems that officers search, and their rules of behaviour."""

@@ -1,0 +1,1 @@
+"""Training courses, completions and acknowledgments of rules of behaviour."""
