@@ -12,6 +12,7 @@ from ninja import NinjaAPI
 
 from searchledger import __version__
 from searchledger.api.auth import DENY_ALL
+from searchledger.api.routers.access import router as access_router
 from searchledger.api.routers.ledger import router as ledger_router
 
 __all__ = ["api"]
@@ -39,3 +40,4 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/ledger", ledger_router)
+api.add_router("/", access_router)

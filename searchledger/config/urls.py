@@ -14,5 +14,8 @@ urlpatterns = [
     path("healthz", web_views.healthz, name="healthz"),
     path("accounts/", include("searchledger.apps.accounts.urls")),
     path("ledger/", include("searchledger.apps.ledger.urls")),
+    path("systems/", include("searchledger.apps.systems.urls")),
+    path("grants/", include("searchledger.apps.grants.urls")),
+    path("training/", include("searchledger.apps.training.urls")),
     path("api/", api.urls),
 ]

@@ -14,6 +14,10 @@ __all__ = ["NAVIGATION", "navigation"]
 # (label, url name, permission): a link appears only for roles that may open it.
 NAVIGATION = [
     ("Home", "home", Permission.VIEW_HOME),
+    ("Systems", "systems:list", Permission.VIEW_SYSTEMS),
+    ("Access", "grants:list", Permission.VIEW_GRANTS),
+    ("Who has access", "grants:overview", Permission.VIEW_ACCESS_COUNTS),
+    ("Training", "training:list", Permission.VIEW_GRANTS),
     ("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS),
     ("Ledger", "ledger:index", Permission.VIEW_LEDGER),
 ]
@@ -28,5 +32,6 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     for label, name, permission in NAVIGATION:
         if user.may(permission):
             url = reverse(name)
-            links.append({"label": label, "url": url, "current": request.path == url})
+            current = request.path == url or (url != "/" and request.path.startswith(url))
+            links.append({"label": label, "url": url, "current": current})
     return {"nav_links": links}

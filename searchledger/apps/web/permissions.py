@@ -4,14 +4,25 @@ declares nothing, so a new page is closed until someone decides who may see it."
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 
 from searchledger.core.actor import Actor
 from searchledger.core.roles import Permission, Role
 
-__all__ = ["PUBLIC", "actor_from_request", "public", "required_permission", "requires"]
+if TYPE_CHECKING:
+    from searchledger.apps.accounts.models import Account
+
+__all__ = [
+    "PUBLIC",
+    "actor_from_request",
+    "public",
+    "required_permission",
+    "requires",
+    "signed_in",
+]
 
 PUBLIC = "public"
 _ATTR = "searchledger_requires"
@@ -52,3 +63,12 @@ def actor_from_request(request: HttpRequest) -> Actor:
         role=role,
         request_id=getattr(request, "request_id", ""),
     )
+
+
+def signed_in(request: HttpRequest) -> Account:
+    """The signed-in account. Views behind ``@requires`` always have one; anything else is
+    refused rather than assumed."""
+    user = request.user
+    if not user.is_authenticated:
+        raise PermissionDenied("sign in first")
+    return user
