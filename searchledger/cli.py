@@ -83,9 +83,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Verify every entry, node, the tree head and every checkpoint."""
     from searchledger.apps.ledger.keys import load_verifier
     from searchledger.apps.ledger.verify import VerificationFailure, verify_ledger
-    from searchledger.ledger.note import Verifier
+    from searchledger.ledger.note import NoteError, Verifier
 
-    verifier = Verifier.from_verifier_key(args.key) if args.key else load_verifier()
+    try:
+        verifier = Verifier.from_verifier_key(args.key) if args.key else load_verifier()
+    except NoteError as exc:
+        raise CommandError(f"--key: {exc}") from exc
     try:
         report = verify_ledger(verifier)
     except VerificationFailure as failure:
@@ -169,7 +172,7 @@ def _actor_named(username: str) -> Actor:
 
 def cmd_create_account(args: argparse.Namespace) -> int:
     """Create an account; the bootstrap administrator may be created by ``--actor system``."""
-    from django.core.exceptions import ValidationError
+    from django.core.exceptions import PermissionDenied, ValidationError
 
     from searchledger.apps.accounts.actions import do_create_account
     from searchledger.apps.accounts.models import Account
@@ -199,6 +202,8 @@ def cmd_create_account(args: argparse.Namespace) -> int:
             actor=actor,
             reason=args.reason,
         )
+    except PermissionDenied as exc:
+        raise CommandError(f"--actor {args.actor!r}: {exc}") from exc
     except ValidationError as exc:
         raise CommandError(
             "; ".join(f"{k}: {' '.join(v)}" for k, v in exc.message_dict.items())
@@ -289,10 +294,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_django()
     from searchledger.apps.ledger.keys import SigningKeyError
     from searchledger.apps.ledger.selectors import LedgerReadError
+    from searchledger.ledger.tiles import TileError
 
     try:
         return int(args.func(args))
-    except (CommandError, SigningKeyError, LedgerReadError) as exc:
+    # TileError: export-tiles found different tiles already published in DIR; OSError: a
+    # path given (DIR, the state directory) cannot be written.
+    except (CommandError, SigningKeyError, LedgerReadError, TileError, OSError) as exc:
         print(f"searchledger {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
 
