@@ -180,6 +180,10 @@ def cmd_create_account(args: argparse.Namespace) -> int:
     from searchledger.core.roles import Role
 
     if args.actor == "system":
+        if args.role != Role.ADMINISTRATOR.value:
+            raise CommandError(
+                "--actor system is only for the first administrator, not a " + args.role
+            )
         if Account.objects.filter(role=Role.ADMINISTRATOR.value, is_active=True).exists():
             raise CommandError(
                 "--actor system is only for the first administrator; name an administrator"

@@ -47,9 +47,16 @@ def lock_head() -> TreeHead:
         return head
     if LedgerEntry.objects.exists():
         raise LedgerWriteError("the tree head row is missing but entries exist; run verify")
-    head = TreeHead(id=1, size=0, root=merkle.EMPTY_ROOT.hex(), frontier="")
-    head.updated_at = timezone.now()
-    head.save(force_insert=True)
+    # Two first-ever appends may race here: insert-if-absent, then lock whichever row won.
+    TreeHead.objects.bulk_create(
+        [
+            TreeHead(
+                id=1, size=0, root=merkle.EMPTY_ROOT.hex(), frontier="", updated_at=timezone.now()
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    head = TreeHead.objects.select_for_update().get(pk=1)
     return head
 
 
