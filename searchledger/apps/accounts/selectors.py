@@ -11,7 +11,9 @@ __all__ = ["get_account_by_username", "list_accounts"]
 
 def list_accounts() -> QuerySet[Account]:
     """All accounts, active first, then by username."""
-    return Account.objects.order_by("-is_active", "username")
+    return Account.objects.select_related("org_unit", "supervisor").order_by(
+        "-is_active", "username"
+    )
 
 
 def get_account_by_username(username: str) -> Account | None:

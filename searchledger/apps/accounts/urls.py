@@ -11,6 +11,9 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.account_list, name="list"),
     path("new/", views.account_create, name="create"),
+    path("units/", views.unit_list, name="units"),
+    path("units/new/", views.unit_create, name="unit_create"),
+    path("<int:pk>/assign/", views.account_assign, name="assign"),
     path(
         "<int:pk>/deactivate/",
         views.account_status,
