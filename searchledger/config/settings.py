@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "searchledger.apps.training",
     "searchledger.apps.systems",
     "searchledger.apps.grants",
+    "searchledger.apps.bulk",
     "searchledger.apps.web",
 ]
 
