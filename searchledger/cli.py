@@ -216,6 +216,26 @@ def cmd_create_account(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_import_csv(args: argparse.Namespace) -> int:
+    """Bulk-import people, grants or completions from a CSV file (a dry run unless --apply)."""
+    from searchledger.apps.bulk.actions import do_bulk_import
+
+    path = Path(args.file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CommandError(f"cannot read {path}: {exc.strerror}") from exc
+    report = do_bulk_import(
+        args.kind,
+        data,
+        dry_run=not args.apply,
+        actor=_actor_named(args.actor),
+        filename=path.name,
+    )
+    sys.stdout.write(report.render_text())
+    return EXIT_OK if report.clean else EXIT_USAGE
+
+
 def cmd_load_demo(args: argparse.Namespace) -> int:
     """Load the demo scenario (idempotent)."""
     from searchledger.demo import load_demo
@@ -287,6 +307,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--full-name", default="")
     p.add_argument("--email", default="")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p = add("import-csv", cmd_import_csv, "bulk-import a CSV file (dry run unless --apply)")
+    p.add_argument("kind", choices=["people", "grants", "completions"])
+    p.add_argument("file", metavar="FILE")
+    p.add_argument("--actor", required=True, help="username of the administrator importing")
+    p.add_argument("--apply", action="store_true", help="import the file if every row is clean")
     add("load-demo", cmd_load_demo, "load the demo scenario")
     return parser
 

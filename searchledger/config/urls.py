@@ -17,5 +17,6 @@ urlpatterns = [
     path("systems/", include("searchledger.apps.systems.urls")),
     path("grants/", include("searchledger.apps.grants.urls")),
     path("training/", include("searchledger.apps.training.urls")),
+    path("bulk/", include("searchledger.apps.bulk.urls")),
     path("api/", api.urls),
 ]

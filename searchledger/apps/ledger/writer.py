@@ -56,8 +56,7 @@ def lock_head() -> TreeHead:
         ],
         ignore_conflicts=True,
     )
-    head = TreeHead.objects.select_for_update().get(pk=1)
-    return head
+    return TreeHead.objects.select_for_update().get(pk=1)
 
 
 def append(

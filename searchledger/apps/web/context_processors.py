@@ -19,6 +19,7 @@ NAVIGATION = [
     ("Who has access", "grants:overview", Permission.VIEW_ACCESS_COUNTS),
     ("Training", "training:list", Permission.VIEW_GRANTS),
     ("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS),
+    ("Import", "bulk:import", Permission.BULK_IMPORT),
     ("Ledger", "ledger:index", Permission.VIEW_LEDGER),
 ]
 

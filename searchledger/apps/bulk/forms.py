@@ -1,0 +1,31 @@
+"""The upload form for bulk imports."""
+
+from __future__ import annotations
+
+from django import forms
+
+from searchledger.apps.bulk.parsing import DEFAULT_MAX_BYTES, KINDS
+
+__all__ = ["ImportForm"]
+
+
+class ImportForm(forms.Form):
+    """Upload a CSV file of one kind; a dry run first, unless the box is unticked."""
+
+    kind = forms.ChoiceField(choices=[(k, k.capitalize()) for k in KINDS])
+    file = forms.FileField(help_text=f"A UTF-8 CSV file of at most {DEFAULT_MAX_BYTES:,} bytes.")
+    dry_run = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Dry run: check every row and report, write nothing",
+    )
+
+    def clean_file(self) -> bytes:
+        """Read the upload, refusing oversized files before reading them whole."""
+        upload = self.cleaned_data["file"]
+        if upload.size > DEFAULT_MAX_BYTES:
+            raise forms.ValidationError(
+                f"the file is {upload.size:,} bytes; the limit is {DEFAULT_MAX_BYTES:,}"
+            )
+        self.filename = upload.name
+        return bytes(upload.read())
