@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from searchledger.apps.accounts import actions, selectors
@@ -132,7 +133,11 @@ def unit_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Unit {unit.name} added.")
             return redirect("accounts:units")
-    return render(request, "accounts/simple_form.html", {"form": form, "title": "Add a unit"})
+    return render(
+        request,
+        "web/form_page.html",
+        {"form": form, "title": "Add a unit", "cancel_url": reverse("accounts:units")},
+    )
 
 
 @requires(Permission.MANAGE_ACCOUNTS)
@@ -165,6 +170,10 @@ def account_assign(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("accounts:list")
     return render(
         request,
-        "accounts/simple_form.html",
-        {"form": form, "title": f"Unit and supervisor of {account.username}"},
+        "web/form_page.html",
+        {
+            "form": form,
+            "title": f"Unit and supervisor of {account.username}",
+            "cancel_url": reverse("accounts:list"),
+        },
     )

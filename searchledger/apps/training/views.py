@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from searchledger.apps.authz import scoped_accounts
@@ -57,7 +58,11 @@ def course_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Course {course.name} added.")
             return redirect("training:list")
-    return render(request, "training/form.html", {"form": form, "title": "Add a course"})
+    return render(
+        request,
+        "web/form_page.html",
+        {"form": form, "title": "Add a course", "cancel_url": reverse("training:list")},
+    )
 
 
 @requires(Permission.RECORD_TRAINING)
@@ -83,5 +88,11 @@ def completion_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Completion recorded.")
             return redirect("training:list")
     return render(
-        request, "training/form.html", {"form": form, "title": "Record a training completion"}
+        request,
+        "web/form_page.html",
+        {
+            "form": form,
+            "title": "Record a training completion",
+            "cancel_url": reverse("training:list"),
+        },
     )
