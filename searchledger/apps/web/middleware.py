@@ -17,6 +17,8 @@ from searchledger.core.roles import Permission
 __all__ = ["DenyByDefaultMiddleware", "RequestIdMiddleware"]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# The app name django-ninja gives the URLs of every NinjaAPI (``api.urls``).
+_NINJA_APP = "ninja"
 
 
 class RequestIdMiddleware:
@@ -39,7 +41,8 @@ class DenyByDefaultMiddleware:
     """Refuse every view unless it declares a permission the signed-in account holds.
 
     The JSON API (django-ninja) does its own authentication per operation and is let
-    through here; its routers are deny-by-default as well (see ``searchledger.api``).
+    through here; its routers are deny-by-default as well (see ``searchledger.api``). Only
+    views inside ninja's URLs are let through, not everything under ``/api/``.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -56,7 +59,10 @@ class DenyByDefaultMiddleware:
         view_kwargs: dict[str, Any],
     ) -> HttpResponse | None:
         """Decide before the view runs."""
-        if request.path.startswith("/api/"):
+        # Exempt by what the view is, not by its URL prefix: any other view mounted under
+        # /api/ is gated like a page.
+        match = request.resolver_match
+        if match is not None and _NINJA_APP in match.app_names:
             return None
         if settings.DEBUG and request.path.startswith("/" + settings.STATIC_URL.lstrip("/")):
             return None
