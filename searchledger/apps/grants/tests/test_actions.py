@@ -10,104 +10,22 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
-from searchledger.apps.accounts.actions import do_assign_account, do_create_org_unit
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.grants import actions, selectors
 from searchledger.apps.grants.models import AccessGrant
 from searchledger.apps.ledger.keys import load_verifier
 from searchledger.apps.ledger.models import LedgerEntry
 from searchledger.apps.ledger.verify import verify_ledger
-from searchledger.apps.systems.actions import SystemDetails, do_create_system, do_publish_rules
+from searchledger.apps.systems.actions import do_publish_rules
 from searchledger.apps.training.actions import (
     do_acknowledge_rules,
-    do_create_course,
     do_record_completion,
 )
 from searchledger.core.access import Reason
-from searchledger.core.actor import Actor
-from searchledger.core.roles import Role
+
+from .support import RULES, actor_for, events_since, request
 
 pytestmark = pytest.mark.django_db
-
-RULES = (
-    "Search only to advance an existing lead in an open case; never for First Amendment activity."
-)
-
-
-def actor_for(account) -> Actor:
-    return Actor(account_id=account.pk, role=Role(account.role))
-
-
-def events_since(seq: int) -> list[str]:
-    return [json.loads(e.body)["event"] for e in LedgerEntry.objects.filter(seq__gte=seq)]
-
-
-@pytest.fixture
-def world(admin, admin_actor, make_account):
-    """A field office with a supervisor, two officers, the state repository and its rules."""
-    office = do_create_org_unit(
-        code="bal", name="Baltimore field office", kind="field_office", actor=admin_actor
-    )
-    other = do_create_org_unit(
-        code="phl", name="Philadelphia field office", kind="field_office", actor=admin_actor
-    )
-    supervisor = make_account("sup", Role.SUPERVISOR)
-    other_supervisor = make_account("sup2", Role.SUPERVISOR)
-    officer = make_account("off", Role.OFFICER)
-    colleague = make_account("off2", Role.OFFICER)
-    do_assign_account(supervisor.pk, org_unit_code="bal", supervisor_id=None, actor=admin_actor)
-    do_assign_account(
-        other_supervisor.pk, org_unit_code="phl", supervisor_id=None, actor=admin_actor
-    )
-    for person in (officer, colleague):
-        do_assign_account(
-            person.pk, org_unit_code="bal", supervisor_id=supervisor.pk, actor=admin_actor
-        )
-    do_create_course(
-        code="privacy",
-        name="Privacy training",
-        provider="agency",
-        valid_for_days=365,
-        actor=admin_actor,
-    )
-    system = do_create_system(
-        "mirs",
-        SystemDetails(
-            name="MIRS",
-            owner="State MVA",
-            kind="face_images",
-            access_method="web_portal",
-            required_course_codes=["privacy"],
-        ),
-        actor=admin_actor,
-    )
-    rules = do_publish_rules(system.pk, text=RULES, actor=admin_actor)
-    for account in (supervisor, other_supervisor, officer, colleague):
-        account.refresh_from_db()
-    return {
-        "office": office,
-        "other": other,
-        "supervisor": supervisor,
-        "other_supervisor": other_supervisor,
-        "officer": officer,
-        "colleague": colleague,
-        "system": system,
-        "rules": rules,
-    }
-
-
-def request(world, actor, account=None):
-    today = timezone.localdate()
-    return actions.do_request_grant(
-        account_id=(account or world["officer"]).pk,
-        system_code="mirs",
-        job_function="Deportation officer, fugitive operations",
-        justification="Identify subjects of open fugitive cases from existing leads.",
-        starts_on=today,
-        expires_on=today + timedelta(days=365),
-        external_account_id="MD-7781",
-        actor=actor,
-    )
 
 
 def test_grant_comes_into_force_only_with_training_and_rules(world, admin_actor):
