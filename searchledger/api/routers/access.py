@@ -9,7 +9,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from searchledger.api.auth import allow
@@ -238,7 +238,7 @@ def list_grants(
 
 
 @router.post("/grants", response={201: GrantOut}, auth=allow(Permission.REQUEST_GRANT))
-def request_grant(request: HttpRequest, payload: GrantIn) -> tuple[int, GrantOut]:
+def request_grant(request: HttpRequest, payload: GrantIn) -> Status[GrantOut]:
     """Request access for a person (yourself, or someone in your scope)."""
     try:
         grant = actions.do_request_grant(
@@ -255,7 +255,7 @@ def request_grant(request: HttpRequest, payload: GrantIn) -> tuple[int, GrantOut
         raise _errors(exc) from exc
     except PermissionDenied as exc:
         raise HttpError(403, str(exc)) from exc
-    return 201, _grant_out(grant)
+    return Status(201, _grant_out(grant))
 
 
 @router.get("/grants/{grant_id}", response=GrantOut, auth=allow(Permission.VIEW_GRANTS))

@@ -40,7 +40,15 @@ def ledger_index(request: HttpRequest) -> HttpResponse:
 @requires(Permission.VIEW_LEDGER)
 def ledger_checkpoint(request: HttpRequest) -> HttpResponse:
     """The latest signed checkpoint (signing a new one first if the tree has grown)."""
-    checkpoint = sign_checkpoint_if_grown()
+    try:
+        checkpoint = sign_checkpoint_if_grown()
+    except SigningKeyError as exc:
+        # The log cannot vouch for itself without its key: say so rather than fail obscurely.
+        return HttpResponse(
+            f"no checkpoint can be signed: {exc}\n",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
     response = HttpResponse(checkpoint.note, content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-store"
     return response

@@ -15,6 +15,7 @@ from searchledger.apps.accounts.actions import do_create_account
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.ledger.keys import load_verifier
 from searchledger.apps.ledger.models import Checkpoint, LedgerEntry
+from searchledger.core.actor import Actor
 from searchledger.core.roles import Role
 from searchledger.ledger import merkle, tiles
 from searchledger.ledger.checkpoint import CheckpointError, open_checkpoint
@@ -310,3 +311,19 @@ def test_tiles_are_served_without_the_signing_key(auditor, settings, tmp_path):
     assert _get_tile(auditor, "tile/0/000.p/2") == b"".join(
         merkle.leaf_hash(body) for body in _bodies()
     )
+
+
+def test_checkpoint_without_a_signing_key_is_503_not_500(settings, tmp_path):
+    auditor = do_create_account(
+        username="keyless.auditor",
+        role=Role.AUDITOR,
+        password=None,
+        actor=Actor.system(),
+        reason="test",
+    )
+    settings.SEARCHLEDGER_SIGNING_KEY_FILE = tmp_path / "missing.key"
+    client = Client()
+    client.force_login(auditor)
+    response = client.get("/ledger/checkpoint")
+    assert response.status_code == 503
+    assert "searchledger init" in response.content.decode()
