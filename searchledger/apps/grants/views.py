@@ -97,8 +97,13 @@ def grant_request(request: HttpRequest) -> HttpResponse:
 
 
 def _history(object_type: str, object_id: int) -> list[dict[str, Any]]:
-    entries = LedgerEntry.objects.filter(object_type=object_type, object_id=str(object_id))
-    names = dict(Account.objects.values_list("pk", "username"))
+    entries = list(
+        LedgerEntry.objects.filter(object_type=object_type, object_id=str(object_id)).order_by(
+            "seq"
+        )
+    )
+    actors = {e.actor_id for e in entries}
+    names = dict(Account.objects.filter(pk__in=actors).values_list("pk", "username"))
     return [
         {
             "seq": e.seq,
@@ -107,7 +112,7 @@ def _history(object_type: str, object_id: int) -> list[dict[str, Any]]:
             "actor": names.get(e.actor_id, "system" if e.actor_id == 0 else str(e.actor_id)),
             "data": json.loads(e.body)["data"],
         }
-        for e in entries.order_by("seq")
+        for e in entries
     ]
 
 
