@@ -14,16 +14,18 @@ from searchledger import __version__
 from searchledger.api.auth import DENY_ALL
 from searchledger.api.routers.access import router as access_router
 from searchledger.api.routers.ledger import router as ledger_router
+from searchledger.apps.accounts import mfa
 
 __all__ = ["api"]
 
 
 def _signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
-    """The interactive docs are for signed-in users only."""
+    """The interactive docs are for signed-in users only (who have passed their second
+    factor, if they owe one)."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
+        if not request.user.is_authenticated or mfa.second_factor_owed(request) is not None:
             return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 

@@ -8,16 +8,26 @@ Environment variables:
     SEARCHLEDGER_SIGNING_KEY_FILE  ledger signing key (default ``HOME/ledger-signing.key``).
     SEARCHLEDGER_DEBUG         ``1`` for development.
     SEARCHLEDGER_ALLOWED_HOSTS comma-separated host names.
+    SEARCHLEDGER_REQUIRE_MFA   ``1``: every account must enrol and use a TOTP second factor
+                               (default ``0`` for the demo; turn it on in production).
+    SEARCHLEDGER_LOCKOUT_BY    ``username`` (default) or ``username_ip``: what a sign-in
+                               lock-out is keyed on.
+    SEARCHLEDGER_OIDC_*        optional OIDC single sign-on (see ``_oidc`` below and
+                               docs/operations.md).
 """
 
 from __future__ import annotations
 
+import json
 import os
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from searchledger.core.sso import SsoMappingError, parse_group_roles
 
 __all__: list[str] = []
 
@@ -71,6 +81,9 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "axes",
     "searchledger.apps.accounts",
     "searchledger.apps.ledger",
     "searchledger.apps.training",
@@ -88,9 +101,15 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Marks request.user verified when this session passed the TOTP step.
+    "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Sends a session that still owes its second factor to verification (or enrolment).
+    "searchledger.apps.accounts.middleware.SecondFactorMiddleware",
     "searchledger.apps.web.middleware.DenyByDefaultMiddleware",
+    # Last, as django-axes asks: turns a lock-out into the sign-in page's lock-out message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "searchledger.config.urls"
@@ -149,6 +168,108 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+
+# Sign-in lock-out (django-axes): five failures lock the username for 30 minutes, counted
+# from the failure that locked it (failures while locked do not extend it). AxesStandalone
+# only watches; ModelBackend checks the password (and refuses deactivated accounts).
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=30)
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # successful sign-ins go to the log, not a table
+AXES_VERBOSE = False  # no start-up banner in the command-line tools' output
+AXES_USERNAME_CALLABLE = "searchledger.apps.accounts.lockout.lockout_username"
+AXES_LOCKOUT_CALLABLE = "searchledger.apps.accounts.lockout.lockout_response"
+_LOCKOUT_BY = os.environ.get("SEARCHLEDGER_LOCKOUT_BY", "username")
+SILENCED_SYSTEM_CHECKS: list[str] = []
+if _LOCKOUT_BY == "username":
+    AXES_LOCKOUT_PARAMETERS: list[str | list[str]] = ["username"]
+    # axes.W006 warns that rotating addresses or user agents bypasses a lock-out that does
+    # not include the address. Keyed on the username alone, every failure for that username
+    # counts whatever its address or user agent, so rotating them does not help.
+    SILENCED_SYSTEM_CHECKS.append("axes.W006")
+elif _LOCKOUT_BY == "username_ip":
+    AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+else:
+    raise ImproperlyConfigured(
+        f"SEARCHLEDGER_LOCKOUT_BY must be username or username_ip, got {_LOCKOUT_BY!r}"
+    )
+# Behind a reverse proxy, the client address is the right-most X-Forwarded-For entry that
+# the (trusted) proxy appended; set SEARCHLEDGER_PROXY_COUNT to the number of proxies.
+if os.environ.get("SEARCHLEDGER_PROXY_COUNT"):
+    AXES_IPWARE_PROXY_COUNT = int(os.environ["SEARCHLEDGER_PROXY_COUNT"])
+    AXES_IPWARE_PROXY_ORDER = "right-most"
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+
+# TOTP second factor (django-otp). Off by default so the demo accounts work with a
+# password alone; production sets SEARCHLEDGER_REQUIRE_MFA=1.
+SEARCHLEDGER_REQUIRE_MFA = _env_bool("SEARCHLEDGER_REQUIRE_MFA", False)
+OTP_TOTP_ISSUER = os.environ.get("SEARCHLEDGER_MFA_ISSUER", "searchledger")
+OTP_TOTP_THROTTLE_FACTOR = 1  # after n wrong codes, wait 2**(n-1) seconds
+
+
+_OIDC_REQUIRED = (
+    "ISSUER",
+    "AUTHORIZATION_ENDPOINT",
+    "TOKEN_ENDPOINT",
+    "USER_ENDPOINT",
+    "JWKS_ENDPOINT",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "GROUP_ROLES",
+)
+
+
+def _oidc_env() -> dict[str, str]:
+    """The required ``SEARCHLEDGER_OIDC_<NAME>`` variables: all of them, or none (OIDC off)."""
+    values = {name: os.environ.get(f"SEARCHLEDGER_OIDC_{name}", "") for name in _OIDC_REQUIRED}
+    if not any(values.values()):
+        return {}
+    missing = [f"SEARCHLEDGER_OIDC_{name}" for name, value in values.items() if not value]
+    if missing:
+        raise ImproperlyConfigured(f"OIDC is partly configured; also set {', '.join(missing)}")
+    return values
+
+
+# Optional OIDC single sign-on (mozilla-django-oidc), off unless configured. GROUP_ROLES is
+# a JSON list of [group, role] pairs tried in the order given: the first group the person
+# has decides the role (see searchledger.core.sso and docs/operations.md).
+_OIDC = _oidc_env()
+SEARCHLEDGER_OIDC_ENABLED = bool(_OIDC)
+SEARCHLEDGER_OIDC_ISSUER = _OIDC.get("ISSUER", "")
+try:
+    SEARCHLEDGER_OIDC_GROUP_ROLES: list[list[str]] = json.loads(_OIDC.get("GROUP_ROLES", "[]"))
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"SEARCHLEDGER_OIDC_GROUP_ROLES is not JSON: {_exc}") from _exc
+SEARCHLEDGER_OIDC_GROUPS_CLAIM = os.environ.get("SEARCHLEDGER_OIDC_GROUPS_CLAIM", "groups")
+SEARCHLEDGER_OIDC_USERNAME_CLAIM = os.environ.get(
+    "SEARCHLEDGER_OIDC_USERNAME_CLAIM", "preferred_username"
+)
+# Link an existing, unlinked account whose username equals the username claim on its
+# first single sign-on. Off by default: turn it on only while moving existing accounts to
+# SSO, and only if people cannot choose their own username claim at the identity provider.
+SEARCHLEDGER_OIDC_LINK_EXISTING = _env_bool("SEARCHLEDGER_OIDC_LINK_EXISTING", False)
+if SEARCHLEDGER_OIDC_ENABLED:
+    try:
+        parse_group_roles(SEARCHLEDGER_OIDC_GROUP_ROLES)
+    except SsoMappingError as _exc:
+        raise ImproperlyConfigured(f"SEARCHLEDGER_OIDC_GROUP_ROLES: {_exc}") from _exc
+    AUTHENTICATION_BACKENDS.append("searchledger.apps.accounts.sso.SsoBackend")
+    OIDC_OP_AUTHORIZATION_ENDPOINT = _OIDC["AUTHORIZATION_ENDPOINT"]
+    OIDC_OP_TOKEN_ENDPOINT = _OIDC["TOKEN_ENDPOINT"]
+    OIDC_OP_USER_ENDPOINT = _OIDC["USER_ENDPOINT"]
+    OIDC_OP_JWKS_ENDPOINT = _OIDC["JWKS_ENDPOINT"]
+    OIDC_RP_CLIENT_ID = _OIDC["CLIENT_ID"]
+    OIDC_RP_CLIENT_SECRET = _OIDC["CLIENT_SECRET"]
+    OIDC_RP_SIGN_ALGO = os.environ.get("SEARCHLEDGER_OIDC_SIGN_ALGO", "RS256")
+    OIDC_RP_SCOPES = os.environ.get("SEARCHLEDGER_OIDC_SCOPES", "openid email profile")
+    OIDC_USE_PKCE = True
+    OIDC_TIMEOUT = 10
+    LOGIN_REDIRECT_URL_FAILURE = "/sign-in/?sso=failed"
 
 SESSION_COOKIE_AGE = 8 * 60 * 60
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from searchledger.api.api import api
+from searchledger.apps.accounts import sso
 from searchledger.apps.web import views as web_views
 
 __all__ = ["urlpatterns"]
@@ -12,6 +13,9 @@ urlpatterns = [
     path("sign-in/", web_views.SignInView.as_view(), name="login"),
     path("sign-out/", web_views.SignOutView.as_view(), name="logout"),
     path("healthz", web_views.healthz, name="healthz"),
+    # OIDC single sign-on: 404 unless configured. The names are mozilla-django-oidc's.
+    path("oidc/authenticate/", sso.sso_start, name="oidc_authentication_init"),
+    path("oidc/callback/", sso.sso_callback, name="oidc_authentication_callback"),
     path("accounts/", include("searchledger.apps.accounts.urls")),
     path("ledger/", include("searchledger.apps.ledger.urls")),
     path("systems/", include("searchledger.apps.systems.urls")),

@@ -54,9 +54,18 @@ class Permission(StrEnum):
     DECIDE_GRANT = "decide_grant"
     VIEW_ACCESS_COUNTS = "view_access_counts"
     BULK_IMPORT = "bulk_import"
+    # One's own sign-in factors and personal API tokens (every role; never a token scope).
+    MANAGE_OWN_CREDENTIALS = "manage_own_credentials"
 
 
-_EVERYONE = frozenset({Permission.VIEW_HOME, Permission.VIEW_SYSTEMS, Permission.VIEW_GRANTS})
+_EVERYONE = frozenset(
+    {
+        Permission.VIEW_HOME,
+        Permission.VIEW_SYSTEMS,
+        Permission.VIEW_GRANTS,
+        Permission.MANAGE_OWN_CREDENTIALS,
+    }
+)
 _SEARCHERS = frozenset({Permission.ACKNOWLEDGE_RULES, Permission.REQUEST_GRANT})
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
-from searchledger.apps.accounts.models import Account, OrgUnit, OrgUnitKind
+from searchledger.apps.accounts.models import Account, OrgUnit, OrgUnitKind, scope_label
+from searchledger.apps.accounts.tokens import token_scopes_for
 from searchledger.core.roles import Role
 
-__all__ = ["AccountCreateForm", "AccountStatusForm", "AssignForm", "OrgUnitForm"]
+__all__ = [
+    "TOKEN_LIFETIMES",
+    "AccountCreateForm",
+    "AccountStatusForm",
+    "ApiTokenForm",
+    "AssignForm",
+    "OrgUnitForm",
+    "TotpCodeForm",
+]
 
 
 class AccountCreateForm(forms.Form):
@@ -54,3 +65,43 @@ class AssignForm(forms.Form):
         required=False,
     )
     job_title = forms.CharField(max_length=200, required=False)
+
+
+class TotpCodeForm(forms.Form):
+    """The six-digit code an authenticator app shows."""
+
+    code = forms.CharField(
+        label="Six-digit code",
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+# (days, label): how long a new API token may live. Every token expires within a year.
+TOKEN_LIFETIMES = [(30, "30 days"), (90, "90 days"), (180, "180 days"), (365, "1 year")]
+
+
+class ApiTokenForm(forms.Form):
+    """Issue a personal API token with some of the role's permissions."""
+
+    name = forms.CharField(
+        max_length=100,
+        help_text="What will use the token, e.g. \u201ccase system nightly sync\u201d "
+        "(recorded on the ledger as a commitment).",
+    )
+    scopes = forms.MultipleChoiceField(
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only what the integration needs. A token can never do more than your "
+        "role allows, now or later.",
+    )
+    lifetime_days = forms.TypedChoiceField(
+        label="Expires after", coerce=int, choices=TOKEN_LIFETIMES, initial=90
+    )
+
+    def __init__(self, *args: Any, role: Role | str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        scopes = self.fields["scopes"]
+        assert isinstance(scopes, forms.MultipleChoiceField)
+        scopes.choices = [(p.value, scope_label(p.value)) for p in token_scopes_for(role)]

@@ -2,13 +2,31 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from typing_extensions import override
 
 from searchledger.core.roles import Permission, Role, role_may
 
-__all__ = ["Account", "OrgUnit", "OrgUnitKind"]
+__all__ = [
+    "TOKEN_MAX_LIFETIME",
+    "Account",
+    "ApiToken",
+    "OrgUnit",
+    "OrgUnitKind",
+    "SsoIdentity",
+    "scope_label",
+]
+
+# The longest an API token may live; every token expires.
+TOKEN_MAX_LIFETIME = timedelta(days=365)
+
+
+def scope_label(value: str) -> str:
+    """A permission value as words: ``view_ledger`` -> ``View ledger``."""
+    return value.replace("_", " ").capitalize()
 
 
 class OrgUnitKind(models.TextChoices):
@@ -80,3 +98,60 @@ class Account(AbstractUser):
     def may(self, permission: Permission) -> bool:
         """Whether this account, if active, holds ``permission`` through its role."""
         return bool(self.is_active) and role_may(self.role, permission)
+
+
+class ApiToken(models.Model):
+    """A personal API token: ``sl_<prefix>_<secret>``. Only the SHA-256 of the secret is
+    stored; the secret is shown once, when the token is issued. A token acts for its account
+    with at most its ``scopes``, and only while the account's role still holds them."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="api_tokens")
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    scopes = models.JSONField(default=list)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.name} (sl_{self.prefix}_…)"
+
+    @property
+    def scope_set(self) -> frozenset[Permission]:
+        """The scopes as permissions (unknown values, if any, are ignored)."""
+        known = {p.value for p in Permission}
+        return frozenset(Permission(s) for s in self.scopes if s in known)
+
+    @property
+    def scope_labels(self) -> list[str]:
+        """The scopes as words, for pages."""
+        return [scope_label(str(s)) for s in self.scopes]
+
+    def is_live(self, at: datetime) -> bool:
+        """Neither revoked nor expired at ``at`` (the account's state is checked apart)."""
+        return self.revoked_at is None and at < self.expires_at
+
+
+class SsoIdentity(models.Model):
+    """The identity-provider subject an account signs in as through OIDC single sign-on."""
+
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="sso_identities")
+    issuer = models.CharField(max_length=500)
+    subject = models.CharField(max_length=255)
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["issuer", "subject"], name="sso_identity_unique"),
+            models.UniqueConstraint(fields=["account", "issuer"], name="sso_one_per_issuer"),
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"{self.issuer} {self.subject}"

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from searchledger.apps.accounts import views
+from searchledger.apps.accounts import security_views, views
 
 __all__ = ["urlpatterns"]
 
@@ -26,4 +26,15 @@ urlpatterns = [
         {"change": "reactivate"},
         name="reactivate",
     ),
+    # One's own sign-in security: the TOTP authenticator and personal API tokens.
+    path("mfa/", security_views.mfa_status, name="mfa"),
+    path("mfa/enrol/", security_views.mfa_enrol, name="mfa_enrol"),
+    path("mfa/verify/", security_views.mfa_verify, name="mfa_verify"),
+    path("mfa/remove/", security_views.mfa_remove, name="mfa_remove"),
+    path("tokens/", security_views.token_list, name="tokens"),
+    path("tokens/new/", security_views.token_create, name="token_create"),
+    path("tokens/<int:pk>/revoke/", security_views.token_revoke, name="token_revoke"),
+    # Administrators: everyone's authenticators and tokens.
+    path("credentials/", security_views.credentials_overview, name="credentials"),
+    path("<int:pk>/mfa/reset/", security_views.mfa_reset, name="mfa_reset"),
 ]

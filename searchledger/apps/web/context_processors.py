@@ -21,6 +21,7 @@ NAVIGATION = [
     ("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS),
     ("Import", "bulk:import", Permission.BULK_IMPORT),
     ("Ledger", "ledger:index", Permission.VIEW_LEDGER),
+    ("Security", "accounts:mfa", Permission.MANAGE_OWN_CREDENTIALS),
 ]
 
 

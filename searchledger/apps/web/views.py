@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
+from typing_extensions import override
 
 from searchledger.apps.ledger import selectors as ledger_selectors
 from searchledger.apps.web.permissions import public, requires
@@ -29,6 +33,13 @@ class SignInView(auth_views.LoginView):
 
     template_name = "web/sign_in.html"
     redirect_authenticated_user = True
+
+    @override
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        """Offer single sign-on when it is configured."""
+        context = super().get_context_data(**kwargs)
+        context["sso_enabled"] = settings.SEARCHLEDGER_OIDC_ENABLED
+        return context
 
 
 public(SignInView)

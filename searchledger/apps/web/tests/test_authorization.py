@@ -26,13 +26,16 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from searchledger.apps.accounts.actions import (
     do_assign_account,
     do_create_account,
     do_deactivate_account,
 )
-from searchledger.apps.accounts.models import Account, OrgUnit
+from searchledger.apps.accounts.models import Account, ApiToken, OrgUnit
+from searchledger.apps.accounts.security_actions import do_confirm_totp_device, do_issue_api_token
+from searchledger.apps.accounts.tests.support import RFC_KEY, totp_code
 from searchledger.apps.grants.actions import do_request_grant
 from searchledger.apps.grants.models import AccessGrant
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
@@ -44,7 +47,7 @@ from searchledger.apps.training.actions import do_create_course
 from searchledger.apps.training.models import Course, RulesAcknowledgment, TrainingCompletion
 from searchledger.apps.web.tests import undeclared_urls
 from searchledger.core.actor import Actor
-from searchledger.core.roles import Role
+from searchledger.core.roles import Permission, Role
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +81,9 @@ class Probe:
     ``{me}`` (the requesting account), ``{officer}`` (an officer who reports to the
     supervisor), ``{grant}`` (that officer's requested grant to ``mirs``), ``{rules}``
     (mirs's current rules), ``{target}``/``{inactive}`` (an active and a deactivated
-    officer), ``{signed}`` (the signed checkpoint size), ``{today}`` and ``{later}``."""
+    officer), ``{signed}`` (the signed checkpoint size), ``{today}`` and ``{later}``,
+    ``{enrolled}`` (an officer with a TOTP authenticator) and ``{token}`` (an API token of
+    the administrator)."""
 
     method: str
     path: str
@@ -133,6 +138,7 @@ GRANT_REQUEST = {
     "starts_on": "{today}",
     "expires_on": "{later}",
 }
+NEW_TOKEN = {"name": "nightly sync", "scopes": Permission.VIEW_SYSTEMS.value, "lifetime_days": "90"}
 RULES_TEXT = "Search only to advance an existing lead in an open case."
 
 MATRIX: dict[str, Rule] = {
@@ -281,6 +287,55 @@ MATRIX: dict[str, Rule] = {
         DECIDERS,
         (post("/api/grants/{grant}/approve", {"reason": "needed"}, json=True, success=200),),
     ),
+    # --- Sign-in security: one's own authenticator and API tokens, and (administrators)
+    # everyone's. The world's role accounts have no authenticator, so verifying redirects
+    # home and removing one's own answers with a message (both tested with a device in
+    # accounts/tests/test_security_views.py); a code that is not digits never enrols.
+    "accounts:mfa": Rule(Kind.PAGE, ROLES, (get("/accounts/mfa/"),)),
+    "accounts:mfa_enrol": Rule(
+        Kind.PAGE,
+        ROLES,
+        (
+            get("/accounts/mfa/enrol/"),
+            Probe("post", "/accounts/mfa/enrol/", data={"code": "not-a-code"}, success=200),
+        ),
+    ),
+    "accounts:mfa_verify": Rule(
+        Kind.PAGE,
+        ROLES,
+        (
+            Probe("get", "/accounts/mfa/verify/", success=302),
+            Probe("post", "/accounts/mfa/verify/", data={"code": "123456"}, success=302),
+        ),
+    ),
+    "accounts:mfa_remove": Rule(
+        Kind.PAGE, ROLES, (Probe("post", "/accounts/mfa/remove/", success=302),)
+    ),
+    "accounts:mfa_reset": Rule(
+        Kind.PAGE,
+        ADMINISTRATOR,
+        (post("/accounts/{enrolled}/mfa/reset/", {"reason": "lost phone"}),),
+    ),
+    "accounts:tokens": Rule(Kind.PAGE, ROLES, (get("/accounts/tokens/"),)),
+    "accounts:token_create": Rule(
+        Kind.PAGE,
+        ROLES,
+        (
+            get("/accounts/tokens/new/"),
+            post("/accounts/tokens/new/", NEW_TOKEN, success=200),
+        ),
+    ),
+    # Everyone may revoke their own tokens; only administrators someone else's.
+    "accounts:token_revoke": Rule(
+        Kind.PAGE, ADMINISTRATOR, (post("/accounts/tokens/{token}/revoke/", {"reason": "x"}),)
+    ),
+    "accounts:credentials": Rule(Kind.PAGE, ADMINISTRATOR, (get("/accounts/credentials/"),)),
+    # OIDC single sign-on is off unless configured: its URLs answer 404 to everybody
+    # (accounts/tests/test_sso.py tries them with single sign-on configured).
+    "oidc_authentication_init": Rule(Kind.NOWHERE, frozenset(), (get("/oidc/authenticate/"),)),
+    "oidc_authentication_callback": Rule(
+        Kind.NOWHERE, frozenset(), (get("/oidc/callback/?code=c&state=s"),)
+    ),
 }
 
 
@@ -329,6 +384,8 @@ SAMPLE_CONTEXT = {
     "target": 7,
     "inactive": 8,
     "signed": 9,
+    "enrolled": 10,
+    "token": 11,
     "today": "2026-01-01",
     "later": "2026-02-01",
 }
@@ -419,6 +476,22 @@ def _build_world() -> World:
         expires_on=today + timedelta(days=90),
         actor=Actor(account_id=officer, role=Role.OFFICER),
     )
+    enrolled = do_create_account(
+        username="enrolled.officer", role=Role.OFFICER, password=None, actor=admin_actor
+    )
+    do_confirm_totp_device(
+        enrolled.pk,
+        key=RFC_KEY,
+        code=totp_code(RFC_KEY),
+        actor=Actor(account_id=enrolled.pk, role=Role.OFFICER),
+    )
+    token = do_issue_api_token(
+        admin.pk,
+        name="nightly sync",
+        scopes=[Permission.VIEW_SYSTEMS],
+        expires_at=timezone.now() + timedelta(days=30),
+        actor=admin_actor,
+    ).token
     checkpoint = sign_checkpoint_if_grown()
     return World(
         accounts=accounts,
@@ -428,6 +501,8 @@ def _build_world() -> World:
             "rules": rules.pk,
             "target": target.pk,
             "inactive": inactive.pk,
+            "enrolled": enrolled.pk,
+            "token": token.pk,
             "signed": checkpoint.size,
             "today": today.isoformat(),
             "later": (today + timedelta(days=30)).isoformat(),
@@ -479,6 +554,8 @@ def _snapshot() -> tuple[object, ...]:
         RulesAcknowledgment.objects.count(),
         Course.objects.count(),
         TrainingCompletion.objects.count(),
+        sorted(ApiToken.objects.values_list("pk", "revoked_at")),
+        sorted(TOTPDevice.objects.values_list("user_id", "key")),
     )
 
 
