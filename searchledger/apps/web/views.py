@@ -13,8 +13,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from typing_extensions import override
 
+from searchledger.apps.authz import scoped_accounts
+from searchledger.apps.grants import selectors as grant_selectors
 from searchledger.apps.ledger import selectors as ledger_selectors
-from searchledger.apps.web.permissions import public, requires
+from searchledger.apps.systems.models import ExternalSystem
+from searchledger.apps.web.permissions import actor_from_request, public, requires, signed_in
 from searchledger.core.roles import Permission
 
 __all__ = ["SignInView", "SignOutView", "healthz", "home"]
@@ -22,9 +25,27 @@ __all__ = ["SignInView", "SignOutView", "healthz", "home"]
 
 @requires(Permission.VIEW_HOME)
 def home(request: HttpRequest) -> HttpResponse:
-    """What the signed-in person can do from here, and the state of the ledger."""
+    """What the signed-in person can reach today, what needs doing soon in their scope, and
+    the state of the ledger."""
+    user = signed_in(request)
     size, root = ledger_selectors.get_tree_head()
-    return render(request, "web/home.html", {"ledger_size": size, "ledger_root": root.hex()})
+    my_access = [
+        (system, grant_selectors.check_access(user, system))
+        for system in ExternalSystem.objects.filter(grants__account=user).distinct()
+    ]
+    work = grant_selectors.work_list(scoped_accounts(actor_from_request(request)))
+    return render(
+        request,
+        "web/home.html",
+        {
+            "ledger_size": size,
+            "ledger_root": root.hex(),
+            "my_access": my_access,
+            "work": work[:8],
+            "work_total": len(work),
+            "work_overdue": sum(1 for item in work if item.overdue),
+        },
+    )
 
 
 @method_decorator(never_cache, name="dispatch")
