@@ -78,7 +78,11 @@ class SsoBackend(OIDCAuthenticationBackend):  # type: ignore[misc]  # untyped li
     ) -> dict[str, Any]:
         """The userinfo claims, which must be about the ID token's subject. Groups missing
         from userinfo are taken from the ID token, where some providers put them."""
-        info = super().get_userinfo(access_token, id_token, payload)
+        return self.check_userinfo(super().get_userinfo(access_token, id_token, payload), payload)
+
+    def check_userinfo(self, info: object, payload: dict[str, Any]) -> dict[str, Any]:
+        """Refuse userinfo about another subject than the ID token's ``payload``; fill in
+        the groups from the ID token when userinfo has none."""
         if not isinstance(info, dict) or info.get("sub") != payload.get("sub"):
             raise SuspiciousOperation("userinfo is about another subject than the ID token")
         groups_claim = settings.SEARCHLEDGER_OIDC_GROUPS_CLAIM

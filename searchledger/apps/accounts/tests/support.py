@@ -51,7 +51,7 @@ OIDC_SETTINGS: dict[str, Any] = {
     "OIDC_OP_USER_ENDPOINT": ISSUER + "/protocol/openid-connect/userinfo",
     "OIDC_OP_JWKS_ENDPOINT": ISSUER + "/protocol/openid-connect/certs",
     "OIDC_RP_CLIENT_ID": "searchledger",
-    "OIDC_RP_CLIENT_SECRET": "client-secret-for-tests-only",
+    "OIDC_RP_CLIENT_SECRET": "client-secret-for-tests-only-0123456789",
     "OIDC_RP_SIGN_ALGO": "RS256",
     "OIDC_RP_SCOPES": "openid email profile",
     "OIDC_USE_PKCE": True,
