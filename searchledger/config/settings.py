@@ -198,12 +198,10 @@ else:
     raise ImproperlyConfigured(
         f"SEARCHLEDGER_LOCKOUT_BY must be username or username_ip, got {_LOCKOUT_BY!r}"
     )
-# Behind a reverse proxy, the client address is the right-most X-Forwarded-For entry that
-# the (trusted) proxy appended; set SEARCHLEDGER_PROXY_COUNT to the number of proxies.
-if os.environ.get("SEARCHLEDGER_PROXY_COUNT"):
-    AXES_IPWARE_PROXY_COUNT = int(os.environ["SEARCHLEDGER_PROXY_COUNT"])
-    AXES_IPWARE_PROXY_ORDER = "right-most"
-    AXES_IPWARE_META_PRECEDENCE_ORDER = ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR")
+# Behind N trusted reverse proxies, the client's address is the N-th X-Forwarded-For entry
+# from the right (the one the outermost proxy appended); 0 means REMOTE_ADDR.
+SEARCHLEDGER_PROXY_COUNT = int(os.environ.get("SEARCHLEDGER_PROXY_COUNT", "0"))
+AXES_CLIENT_IP_CALLABLE = "searchledger.apps.accounts.lockout.client_ip"
 
 # TOTP second factor (django-otp). Off by default so the demo accounts work with a
 # password alone; production sets SEARCHLEDGER_REQUIRE_MFA=1.

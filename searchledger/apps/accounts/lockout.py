@@ -17,6 +17,7 @@ from django.shortcuts import render
 
 __all__ = [
     "LOCKED_OUT_STATUS",
+    "client_ip",
     "lockout_minutes",
     "lockout_response",
     "lockout_username",
@@ -40,6 +41,22 @@ def lockout_username(request: HttpRequest | None, credentials: dict[str, Any] | 
     if not isinstance(raw, str) or not raw.strip():
         return None
     return raw.strip().lower()
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address for counting and logging failures: ``REMOTE_ADDR``, or behind
+    ``SEARCHLEDGER_PROXY_COUNT`` trusted proxies the X-Forwarded-For entry the outermost one
+    appended (entries further left are whatever the client claimed, and are ignored)."""
+    remote_addr = request.META.get("REMOTE_ADDR")
+    remote = str(remote_addr) if remote_addr else None
+    count = settings.SEARCHLEDGER_PROXY_COUNT
+    if count <= 0:
+        return remote
+    header = str(request.META.get("HTTP_X_FORWARDED_FOR", ""))
+    forwarded = [part.strip() for part in header.split(",") if part.strip()]
+    if len(forwarded) < count:
+        return remote
+    return forwarded[-count]
 
 
 def lockout_minutes() -> int:

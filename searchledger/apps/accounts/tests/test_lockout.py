@@ -8,10 +8,11 @@ from datetime import timedelta
 
 import pytest
 from axes.models import AccessAttempt
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.utils import timezone
 
 from searchledger.apps.accounts.actions import do_create_account, do_deactivate_account
+from searchledger.apps.accounts.lockout import client_ip
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.ledger.models import LedgerEntry
 from searchledger.core.roles import Role
@@ -164,3 +165,33 @@ def test_a_lock_out_changes_no_account(officer):
     before = Account.objects.values_list("is_active", "password").get(pk=officer.pk)
     _fail(6)
     assert Account.objects.values_list("is_active", "password").get(pk=officer.pk) == before
+
+
+@pytest.mark.parametrize(
+    ("proxies", "remote", "forwarded", "seen"),
+    [
+        (0, "192.0.2.1", "", "192.0.2.1"),
+        (0, "192.0.2.1", "203.0.113.5", "192.0.2.1"),  # no proxy: the header is ignored
+        (1, "10.0.0.2", "203.0.113.5", "203.0.113.5"),
+        (1, "10.0.0.2", "6.6.6.6, 203.0.113.5", "203.0.113.5"),  # a forged entry is ignored
+        (2, "10.0.0.2", "6.6.6.6, 203.0.113.5, 10.0.0.9", "203.0.113.5"),
+        (2, "10.0.0.2", "203.0.113.5", "10.0.0.2"),  # fewer entries than proxies
+    ],
+)
+def test_the_client_address_behind_trusted_proxies(proxies, remote, forwarded, seen):
+    request = RequestFactory().post("/sign-in/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
+    with override_settings(SEARCHLEDGER_PROXY_COUNT=proxies):
+        assert client_ip(request) == seen
+
+
+@override_settings(SEARCHLEDGER_PROXY_COUNT=1, AXES_LOCKOUT_PARAMETERS=[["username", "ip_address"]])
+def test_behind_a_proxy_clients_are_told_apart_by_the_forwarded_address(officer):
+    def attempt(client_address: str, password: str):
+        return Client(REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=client_address).post(
+            "/sign-in/", {"username": "oscar", "password": password}
+        )
+
+    for _ in range(5):
+        attempt("203.0.113.5", "wrong password")
+    assert attempt("203.0.113.5", PASSWORD).status_code == 429
+    assert attempt("198.51.100.7", PASSWORD).status_code == 302
