@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "searchledger.apps.training",
     "searchledger.apps.systems",
     "searchledger.apps.grants",
+    "searchledger.apps.searches",
     "searchledger.apps.bulk",
     "searchledger.apps.web",
 ]

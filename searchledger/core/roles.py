@@ -52,6 +52,10 @@ class Permission(StrEnum):
     VIEW_GRANTS = "view_grants"
     REQUEST_GRANT = "request_grant"
     DECIDE_GRANT = "decide_grant"
+    REQUEST_SEARCH = "request_search"
+    DECIDE_SEARCH = "decide_search"
+    MANAGE_CASES = "manage_cases"
+    MANAGE_SEARCH_POLICY = "manage_search_policy"
     VIEW_ACCESS_COUNTS = "view_access_counts"
     BULK_IMPORT = "bulk_import"
     # One's own sign-in factors and personal API tokens (every role; never a token scope).
@@ -66,13 +70,20 @@ _EVERYONE = frozenset(
         Permission.MANAGE_OWN_CREDENTIALS,
     }
 )
-_SEARCHERS = frozenset({Permission.ACKNOWLEDGE_RULES, Permission.REQUEST_GRANT})
+_SEARCHERS = frozenset(
+    {Permission.ACKNOWLEDGE_RULES, Permission.REQUEST_GRANT, Permission.REQUEST_SEARCH}
+)
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: _EVERYONE | _SEARCHERS,
     Role.SUPERVISOR: _EVERYONE
     | _SEARCHERS
-    | {Permission.DECIDE_GRANT, Permission.VIEW_ACCESS_COUNTS},
+    | {
+        Permission.DECIDE_GRANT,
+        Permission.VIEW_ACCESS_COUNTS,
+        Permission.DECIDE_SEARCH,
+        Permission.MANAGE_CASES,
+    },
     # Auditors and oversight bodies read and verify; they never change records.
     Role.AUDITOR: _EVERYONE | {Permission.VIEW_LEDGER, Permission.VIEW_ACCESS_COUNTS},
     Role.OVERSIGHT: _EVERYONE | {Permission.VIEW_LEDGER, Permission.VIEW_ACCESS_COUNTS},

@@ -1,0 +1,1 @@
+"""Search records: requests to search an external system, their approval, and the outcome."""
