@@ -42,14 +42,19 @@ def officer(admin_actor) -> Account:
 
 @pytest.fixture
 def enrolled(officer) -> Account:
-    # Enrol with the previous time step's code, so that the current code is still unused.
     do_confirm_totp_device(
         officer.pk,
         key=RFC_KEY,
-        code=totp_code(RFC_KEY, time.time() - 30),
+        code=totp_code(RFC_KEY),
         actor=Actor(account_id=officer.pk, role=Role.OFFICER),
     )
     return officer
+
+
+def code() -> str:
+    """A code not yet used: the next time step's, which the one step of allowed clock skew
+    accepts now and in the next thirty seconds (enrolment used the current one)."""
+    return totp_code(RFC_KEY, time.time() + 30)
 
 
 def _password_step(client: Client, next_path: str = "") -> None:
@@ -81,7 +86,7 @@ def test_sign_in_asks_for_the_code_after_the_password(enrolled):
     assert b"Enter your code" in page.content
     # The pages a pending session would otherwise see are not linked.
     assert b"Primary navigation" not in page.content
-    response = client.post(VERIFY, {"code": totp_code(RFC_KEY), "next": "/"})
+    response = client.post(VERIFY, {"code": code(), "next": "/"})
     assert _redirect(response)[0] == "/"
     assert client.get("/").status_code == 200
     assert client.get("/systems/").status_code == 200
@@ -93,14 +98,14 @@ def test_every_page_waits_for_the_code_and_keeps_where_the_person_was_going(enro
     for page in ["/systems/", "/grants/", "/accounts/mfa/", "/accounts/tokens/", ENROL]:
         path, query = _redirect(client.get(page))
         assert (path, query["next"]) == (VERIFY, [page])
-    response = client.post(VERIFY, {"code": totp_code(RFC_KEY), "next": "/systems/"})
+    response = client.post(VERIFY, {"code": code(), "next": "/systems/"})
     assert response["Location"] == "/systems/"
 
 
 def test_a_wrong_code_is_refused(enrolled):
     client = Client()
     _password_step(client)
-    response = client.post(VERIFY, {"code": "000000" if totp_code(RFC_KEY) != "000000" else "1"})
+    response = client.post(VERIFY, {"code": "000000" if code() != "000000" else "1"})
     assert response.status_code == 200
     assert b"That code is not right" in response.content
     assert _redirect(client.get("/"))[0] == VERIFY
@@ -110,10 +115,10 @@ def test_a_wrong_code_is_refused(enrolled):
 def test_wrong_codes_are_throttled(enrolled):
     client = Client()
     _password_step(client)
-    wrong = "000000" if totp_code(RFC_KEY) != "000000" else "111111"
+    wrong = "000000" if code() != "000000" else "111111"
     client.post(VERIFY, {"code": wrong})
     # Right after a failure even the right code is refused (and not counted as a failure).
-    response = client.post(VERIFY, {"code": totp_code(RFC_KEY)})
+    response = client.post(VERIFY, {"code": code()})
     assert response.status_code == 200
     assert b"That code is not right" in response.content
     device = TOTPDevice.objects.get(user=enrolled)
@@ -122,7 +127,7 @@ def test_wrong_codes_are_throttled(enrolled):
     TOTPDevice.objects.filter(pk=device.pk).update(
         throttling_failure_timestamp=timezone.now() - timedelta(seconds=61)
     )
-    response = client.post(VERIFY, {"code": totp_code(RFC_KEY)})
+    response = client.post(VERIFY, {"code": code()})
     assert _redirect(response)[0] == "/"
     device.refresh_from_db()
     assert device.throttling_failure_count == 0
@@ -132,9 +137,9 @@ def test_a_code_works_once(enrolled):
     first, second = Client(), Client()
     _password_step(first)
     _password_step(second)
-    code = totp_code(RFC_KEY)
-    assert _redirect(first.post(VERIFY, {"code": code}))[0] == "/"
-    response = second.post(VERIFY, {"code": code})
+    once = code()
+    assert _redirect(first.post(VERIFY, {"code": once}))[0] == "/"
+    response = second.post(VERIFY, {"code": once})
     assert response.status_code == 200
     assert _redirect(second.get("/"))[0] == VERIFY
 
@@ -143,14 +148,14 @@ def test_verification_gives_the_session_a_new_key(enrolled):
     client = Client()
     _password_step(client)
     before = client.session.session_key
-    client.post(VERIFY, {"code": totp_code(RFC_KEY)})
+    client.post(VERIFY, {"code": code()})
     assert client.session.session_key != before
 
 
 def test_next_must_stay_on_this_site(enrolled):
     client = Client()
     _password_step(client)
-    response = client.post(VERIFY, {"code": totp_code(RFC_KEY), "next": "https://evil.example/"})
+    response = client.post(VERIFY, {"code": code(), "next": "https://evil.example/"})
     assert response["Location"] == "/"
 
 
@@ -167,7 +172,7 @@ def test_the_api_refuses_a_session_that_owes_its_code(enrolled):
     response = client.get("/api/systems")
     assert response.status_code == 401
     assert client.get("/api/docs")["Location"].startswith("/sign-in/")
-    client.post(VERIFY, {"code": totp_code(RFC_KEY)})
+    client.post(VERIFY, {"code": code()})
     assert client.get("/api/systems").status_code == 200
     assert client.get("/api/docs").status_code == 200
 
@@ -184,7 +189,7 @@ def test_accounts_without_an_authenticator_sign_in_with_the_password_alone(offic
 def test_removing_ones_authenticator_ends_the_code_step(enrolled):
     client = Client()
     _password_step(client)
-    client.post(VERIFY, {"code": totp_code(RFC_KEY)})
+    client.post(VERIFY, {"code": code()})
     entries = LedgerEntry.objects.count()
     response = client.post("/accounts/mfa/remove/")
     assert response["Location"] == "/accounts/mfa/"
@@ -199,7 +204,7 @@ def test_removing_ones_authenticator_ends_the_code_step(enrolled):
 def test_status_page_says_whether_an_authenticator_is_enrolled(officer, enrolled):
     client = Client()
     client.force_login(officer)
-    client.post(VERIFY, {"code": totp_code(RFC_KEY)})
+    client.post(VERIFY, {"code": code()})
     page = client.get("/accounts/mfa/").content.decode()
     assert "is <strong>enrolled</strong>" in page
     assert 'action="/accounts/mfa/remove/"' in page
@@ -272,7 +277,7 @@ def test_each_enrolment_draws_a_new_secret(officer, make_account):
 def test_an_enrolled_account_is_sent_back_from_enrolment(enrolled):
     client = Client()
     client.force_login(enrolled)
-    client.post(VERIFY, {"code": totp_code(RFC_KEY)})
+    client.post(VERIFY, {"code": code()})
     assert client.get(ENROL)["Location"] == "/accounts/mfa/"
 
 

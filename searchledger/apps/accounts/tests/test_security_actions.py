@@ -71,16 +71,15 @@ def _opens(entry: dict, field: str, value: str) -> bool:
 
 def test_enrol_stores_the_device_and_records_it_without_the_secret(officer):
     count = LedgerEntry.objects.count()
-    device = actions.do_confirm_totp_device(
-        officer.pk, key=RFC_KEY, code=totp_code(RFC_KEY), actor=me(officer)
-    )
+    used = totp_code(RFC_KEY)
+    device = actions.do_confirm_totp_device(officer.pk, key=RFC_KEY, code=used, actor=me(officer))
     device.refresh_from_db()
     assert device.user_id == officer.pk
     assert device.confirmed
     assert device.key == RFC_KEY
     # The code used to enrol cannot be used again at sign-in: last_t is its time step.
     assert device.last_t >= int(time.time() // 30) - 1
-    assert not device.verify_token(totp_code(RFC_KEY))
+    assert not device.verify_token(used)
     [entry] = _entries_after(count)
     assert entry["event"] == "ACCOUNT_MFA_ENROLLED"
     assert entry["type"] == 620
