@@ -754,6 +754,9 @@ def do_document_outcome(search_id: int, outcome: SearchOutcome, *, actor: Actor)
         vetter = Account.objects.filter(pk=vetting.vetter_id, is_active=True).first()
         if vetter is None:
             errors["vettings"] = f"no active account with id {vetting.vetter_id} to have vetted"
+        elif not vetter.may(Permission.REQUEST_SEARCH):
+            # Auditors and oversight read the records; they take no part in investigations.
+            errors["vettings"] = f"{vetter.username} ({vetter.role}) does not vet search results"
         result = _enum(VettingResult, vetting.result, "vettings", errors)
         if result is not None:
             vettings.append(Vetting(vetting.vetter_id, result))

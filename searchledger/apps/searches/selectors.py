@@ -8,7 +8,7 @@ officer's and the supervisor's work lists.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
@@ -24,12 +24,14 @@ from searchledger.core.searches import SearchStatus
 
 __all__ = [
     "SearchFilters",
+    "SearchWorkItem",
     "access_search_by_id",
     "applicable_policy",
     "list_searches",
     "overdue_documentation",
     "pending_approvals",
     "policy_scope_keys",
+    "search_work_list",
 ]
 
 
@@ -129,3 +131,48 @@ def overdue_documentation(
         .select_related("officer", "system", "purpose")
         .order_by("documentation_due", "pk")
     )
+
+
+@dataclass(frozen=True)
+class SearchWorkItem:
+    """A search whose outcome is to be documented by ``due_on`` (or is already late)."""
+
+    due_on: date
+    overdue: bool
+    what: str
+    search: SearchRecord
+
+
+def search_work_list(
+    accounts: QuerySet[Account], today: date | None = None, horizon_days: int = 2
+) -> list[SearchWorkItem]:
+    """Authorised searches of ``accounts`` whose outcome is due within ``horizon_days`` or
+    overdue, soonest first: the searches half of the officer's and the supervisor's work
+    lists (``grants.selectors.work_list`` is the access half)."""
+    day = today or timezone.localdate()
+    searches = (
+        SearchRecord.objects.filter(
+            officer__in=accounts,
+            status=SearchStatus.AUTHORISED.value,
+            documentation_due__lte=day + timedelta(days=horizon_days),
+        )
+        .select_related("officer", "system")
+        .order_by("documentation_due", "pk")
+    )
+    items: list[SearchWorkItem] = []
+    for search in searches:
+        due = search.documentation_due
+        if due is None:  # authorised searches always have one; the filter ensures it
+            continue
+        items.append(
+            SearchWorkItem(
+                due_on=due,
+                overdue=due < day,
+                what=(
+                    f"Document the outcome of search {search.pk}: "
+                    f"{search.officer.username} → {search.system.name}"
+                ),
+                search=search,
+            )
+        )
+    return items

@@ -22,6 +22,7 @@ from searchledger.apps.ledger.verify import verify_ledger
 from searchledger.apps.searches import actions, selectors
 from searchledger.apps.searches.models import OffenceCategory, SearchRecord, SearchVetting
 from searchledger.apps.searches.offences import SEED_CATEGORIES
+from searchledger.core.roles import Role
 from searchledger.core.searches import documentation_due
 
 from .support import (
@@ -471,3 +472,32 @@ def test_a_search_run_before_its_approval_is_flagged(sworld, admin_actor):
     start = head()
     actions.do_document_outcome(search.pk, outcome(sworld, searched_at=ran), actor=officer)
     assert entries_since(start)[0]["data"]["searched_before_authorisation"] is True
+
+
+def test_the_work_list_shows_outcomes_due_and_overdue(sworld):
+    officer = sworld["searcher"]
+    search = actions.do_request_search(request(), actor=actor_for(officer))
+    due = search.documentation_due
+    assert due is not None
+    mine = Account.objects.filter(pk=officer.pk)
+    far_before = due - timedelta(days=10)
+    assert selectors.search_work_list(mine, far_before) == []
+    [item] = selectors.search_work_list(mine, due)
+    assert (item.due_on, item.overdue, item.search) == (due, False, search)
+    assert item.what == f"Document the outcome of search {search.pk}: searcher → MIRS"
+    [late] = selectors.search_work_list(
+        scoped_accounts(actor_for(sworld["boss"])), due + timedelta(days=1)
+    )
+    assert late.overdue
+    actions.do_document_outcome(search.pk, outcome(sworld), actor=actor_for(officer))
+    assert selectors.search_work_list(mine, due + timedelta(days=1)) == []
+
+
+def test_auditors_do_not_vet(sworld, make_account):
+    officer = actor_for(sworld["searcher"])
+    search = actions.do_request_search(request(), actor=officer)
+    auditor = make_account("aud", Role.AUDITOR)
+    vettings = [actions.VettingInput(auditor.pk, "match_confirmed")]
+    with pytest.raises(ValidationError) as info:
+        actions.do_document_outcome(search.pk, outcome(sworld, vettings=vettings), actor=officer)
+    assert info.value.message_dict["vettings"] == ["aud (auditor) does not vet search results"]
