@@ -367,3 +367,100 @@ def test_holidays_are_eleven_weekdays_or_ten_when_new_year_moved_back(year):
     assert all(d.year == year and d.weekday() < 5 for d in days)
     moved = date(year, 1, 1).weekday() == 5
     assert len(days) == (10 if moved else 11) + (date(year + 1, 1, 1).weekday() == 5)
+
+
+# --------------------------------------------------------------------------- properties
+
+PURPOSES = st.sampled_from(["robbery", "homicide", "immigration_civil_enforcement", "other"])
+PURPOSE_SETS = st.frozensets(PURPOSES)
+SEVERITY = {Verdict.ALLOW: 0, Verdict.NEEDS_APPROVAL: 1, Verdict.REFUSE: 2}
+
+requests = st.builds(
+    SearchRequestFacts,
+    purpose=PURPOSES,
+    case_number=st.just("BAL-2026-0042"),
+    case_state=st.sampled_from(CaseState),
+    lead_posture=st.sampled_from(LeadPosture),
+    techniques_tried=st.frozensets(st.sampled_from(ConventionalTechnique)),
+    techniques_notes=st.just("notes"),
+    probe_source=st.sampled_from(ProbeSource),
+    probe_source_notes=st.just("notes"),
+    probe_lawfully_obtained=st.booleans(),
+    attested_not_protected=st.booleans(),
+)
+policies = st.builds(
+    PolicyFacts,
+    version=st.integers(1, 50),
+    allowed_purposes=PURPOSE_SETS,
+    forbidden_purposes=PURPOSE_SETS,
+    approval_required=st.booleans(),
+    approval_purposes=PURPOSE_SETS,
+    lead_generation=st.sampled_from(LeadGeneration),
+    require_conventional_techniques=st.booleans(),
+    require_known_open_case=st.booleans(),
+)
+
+
+@given(request=requests, policy=policies, access=st.sampled_from([ALLOWED, LAPSED]))
+def test_the_decision_is_consistent(request, policy, access):
+    decision = decide_request(request, policy, access)
+    assert decision.policy_version == policy.version
+    hard_no = (
+        not access.allowed
+        or not request.attested_not_protected
+        or not request.probe_lawfully_obtained
+        or request.purpose in policy.forbidden_purposes
+    )
+    if hard_no:
+        assert decision.verdict is Verdict.REFUSE
+    # Reasons are given exactly when the verdict is not a plain yes, and name fields.
+    assert bool(decision.codes) == (decision.verdict is not Verdict.ALLOW)
+    assert all(field for field in decision.by_field())
+    if decision.verdict is Verdict.REFUSE:
+        assert decision.approval_reasons == ()
+
+
+@given(request=requests, policy=policies, extra=PURPOSES)
+def test_a_stricter_policy_is_never_more_permissive(request, policy, extra):
+    before = decide_request(request, policy, ALLOWED).verdict
+    stricter = [
+        replace(policy, forbidden_purposes=policy.forbidden_purposes | {extra}),
+        replace(policy, approval_required=True),
+        replace(policy, approval_purposes=policy.approval_purposes | {extra}),
+        replace(policy, require_conventional_techniques=True),
+        replace(policy, require_known_open_case=True),
+        replace(policy, lead_generation=LeadGeneration.FORBIDDEN),
+    ]
+    for tighter in stricter:
+        after = decide_request(request, tighter, ALLOWED).verdict
+        assert SEVERITY[after] >= SEVERITY[before]
+
+
+vettings = st.lists(
+    st.builds(Vetting, vetter_id=st.integers(1, 9), result=st.sampled_from(VettingResult)),
+    max_size=4,
+)
+
+
+@given(
+    candidates=st.integers(0, 5),
+    found=vettings,
+    lead=st.booleans(),
+    two_person=st.booleans(),
+)
+def test_an_accepted_lead_always_rests_on_confirmed_vetting(candidates, found, lead, two_person):
+    outcome = OutcomeFacts(
+        officer_id=OFFICER,
+        candidates_returned=candidates,
+        vettings=tuple(found),
+        lead_derived=lead,
+        further_action="followed up",
+    )
+    policy = replace(POLICY, two_person_verification=two_person)
+    if outcome_errors(outcome, policy) or not lead:
+        return
+    assert candidates > 0
+    assert found
+    assert all(v.result is VettingResult.MATCH_CONFIRMED for v in found)
+    if two_person:
+        assert len({v.vetter_id for v in found} - {OFFICER}) >= 2
