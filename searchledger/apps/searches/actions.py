@@ -37,7 +37,7 @@ from searchledger.apps.searches.models import (
     SearchVetting,
 )
 from searchledger.apps.searches.offences import SEED_CATEGORIES
-from searchledger.apps.searches.selectors import applicable_policy
+from searchledger.apps.searches.selectors import access_search_by_id, applicable_policy
 from searchledger.apps.systems.models import ExternalSystem
 from searchledger.core.actor import Actor
 from searchledger.core.roles import Permission, Role
@@ -76,6 +76,8 @@ __all__ = [
     "do_close_case",
     "do_create_offence_category",
     "do_document_outcome",
+    "do_log_search_export",
+    "do_log_search_view",
     "do_open_case",
     "do_record_roi_number",
     "do_refuse_search",
@@ -844,3 +846,43 @@ def do_record_roi_number(search_id: int, roi_number: str, *, actor: Actor) -> Se
         personal={"roi_number": search.roi_number},
     )
     return search
+
+
+# --------------------------------------------------------------------------- who looked
+
+
+@transaction.atomic
+def do_log_search_view(
+    search_id: int, *, actor: Actor, channel: str, probe_image: bool = False
+) -> SearchRecord:
+    """Record that ``actor`` looked at a search record (or its probe image) through
+    ``channel`` ("web" or "api"), and return the record if they may see it.
+
+    Every view by anyone is a ledger entry, so a record cannot be read without leaving a
+    trace; the caller shows the record only after this returns.
+    """
+    if channel not in {"web", "api", "export"}:
+        raise ValueError(f"unknown channel {channel!r}")
+    search = access_search_by_id(search_id, actor)
+    _append(
+        LedgerEventType.SEARCH_PROBE_VIEWED if probe_image else LedgerEventType.SEARCH_VIEWED,
+        search,
+        actor,
+        data={"channel": channel},
+    )
+    return search
+
+
+@transaction.atomic
+def do_log_search_export(search_ids: list[int], *, actor: Actor, channel: str) -> None:
+    """Record that ``actor`` exported these search records (e.g. as CSV): one entry for the
+    export, naming how many records and committing to which."""
+    ids = sorted(search_ids)
+    writer.append(
+        LedgerEventType.SEARCH_EXPORTED,
+        object_type=_SEARCH,
+        object_id="export",
+        actor=actor,
+        data={"channel": channel, "records": len(ids)},
+        personal={"record_ids": ",".join(str(i) for i in ids)},
+    )

@@ -501,3 +501,25 @@ def test_auditors_do_not_vet(sworld, make_account):
     with pytest.raises(ValidationError) as info:
         actions.do_document_outcome(search.pk, outcome(sworld, vettings=vettings), actor=officer)
     assert info.value.message_dict["vettings"] == ["aud (auditor) does not vet search results"]
+
+
+def test_every_view_and_export_is_a_ledger_entry(sworld, admin_actor):
+    officer = sworld["searcher"]
+    search = actions.do_request_search(request(), actor=actor_for(officer))
+    start = head()
+    actions.do_log_search_view(search.pk, actor=actor_for(sworld["supervisor"]), channel="web")
+    actions.do_log_search_view(search.pk, actor=admin_actor, channel="api", probe_image=True)
+    actions.do_log_search_export([search.pk], actor=admin_actor, channel="export")
+    assert events_since(start) == ["SEARCH_VIEWED", "SEARCH_PROBE_VIEWED", "SEARCH_EXPORTED"]
+    viewed = entries_since(start)[0]
+    assert viewed["actor"] == sworld["supervisor"].pk
+    assert viewed["data"]["channel"] == "web"
+    # Someone outside the record's scope is refused and leaves no entry.
+    before = head()
+    with pytest.raises(PermissionDenied):
+        actions.do_log_search_view(
+            search.pk, actor=actor_for(sworld["other_supervisor"]), channel="web"
+        )
+    with pytest.raises(ValueError, match="channel"):
+        actions.do_log_search_view(search.pk, actor=admin_actor, channel="fax")
+    assert head() == before
