@@ -22,5 +22,6 @@ urlpatterns = [
     path("grants/", include("searchledger.apps.grants.urls")),
     path("training/", include("searchledger.apps.training.urls")),
     path("bulk/", include("searchledger.apps.bulk.urls")),
+    path("searches/", include("searchledger.apps.searches.urls")),
     path("api/", api.urls),
 ]
