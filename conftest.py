@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 
 from searchledger.apps.accounts.actions import do_create_account
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.ledger.keys import create_signing_key
+from searchledger.apps.searches.probes import create_probe_master_key
 from searchledger.core.actor import Actor
 from searchledger.core.roles import Role
 from searchledger.ledger.note import Signer
@@ -23,6 +24,15 @@ def signing_key(tmp_path: Path, settings) -> Signer:
     """Every test gets its own ledger signing key, never the developer's real one."""
     settings.SEARCHLEDGER_SIGNING_KEY_FILE = tmp_path / "ledger-signing.key"
     return create_signing_key("test.searchledger.localhost/ledger")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def probe_master_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One probe-image master key for the whole run, never the developer's real one; it is
+    session-wide so that module-wide fixtures and the requests of later tests share it."""
+    path = create_probe_master_key(tmp_path_factory.mktemp("probe-key") / "probe-master.key")
+    with override_settings(SEARCHLEDGER_PROBE_KEY_FILE=path):
+        yield path
 
 
 @pytest.fixture

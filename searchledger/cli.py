@@ -13,6 +13,7 @@ import os
 import secrets
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,10 +48,12 @@ def _b64(data: bytes) -> str:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    """Create the local state directory, the Django secret key and the signing key."""
+    """Create the local state directory, the Django secret key, the signing key and the
+    probe images' master key."""
     from django.conf import settings
 
     from searchledger.apps.ledger.keys import create_signing_key, load_signer
+    from searchledger.apps.searches.probes import create_probe_master_key
 
     home = Path(settings.HOME)
     home.mkdir(parents=True, exist_ok=True)
@@ -67,6 +70,11 @@ def cmd_init(args: argparse.Namespace) -> int:
     else:
         signer = create_signing_key(args.origin)
         print(f"created signing key {key_file}")
+    probe_key = Path(settings.SEARCHLEDGER_PROBE_KEY_FILE)
+    if probe_key.exists():
+        print(f"probe master key already at {probe_key}")
+    else:
+        print(f"created probe master key {create_probe_master_key()}")
     print(f"verifier key: {signer.verifier_key()}")
     return EXIT_OK
 
@@ -236,6 +244,24 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
     return EXIT_OK if report.clean else EXIT_USAGE
 
 
+def cmd_purge_probe_images(args: argparse.Namespace) -> int:
+    """Destroy every probe image whose retention period has ended (run daily)."""
+    from django.core.exceptions import PermissionDenied
+
+    from searchledger.apps.searches.probes import do_destroy_expired_probe_images
+    from searchledger.core.actor import Actor
+
+    actor = Actor.system() if args.actor == "system" else _actor_named(args.actor)
+    try:
+        destroyed = do_destroy_expired_probe_images(actor=actor, today=args.today)
+    except PermissionDenied as exc:
+        raise CommandError(f"--actor {args.actor!r}: {exc}") from exc
+    print(f"destroyed {len(destroyed)} probe image(s)")
+    for search_id in destroyed:
+        print(f"  search {search_id}")
+    return EXIT_OK
+
+
 def cmd_load_demo(args: argparse.Namespace) -> int:
     """Load the demo scenario (idempotent)."""
     from searchledger.demo import load_demo
@@ -258,6 +284,13 @@ def _non_negative(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"{text!r} is negative")
     return value
+
+
+def _iso_date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -312,6 +345,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("file", metavar="FILE")
     p.add_argument("--actor", required=True, help="username of the administrator importing")
     p.add_argument("--apply", action="store_true", help="import the file if every row is clean")
+    p = add(
+        "purge-probe-images",
+        cmd_purge_probe_images,
+        "destroy the probe images whose retention period has ended",
+    )
+    p.add_argument("--actor", required=True, help="`system` (cron) or an administrator")
+    p.add_argument("--today", type=_iso_date, help="the date to purge as of (default: today)")
     add("load-demo", cmd_load_demo, "load the demo scenario")
     return parser
 

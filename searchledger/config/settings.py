@@ -6,6 +6,7 @@ Environment variables:
     DATABASE_URL               e.g. ``postgresql://user@host:5432/db``; default SQLite in HOME.
     SEARCHLEDGER_SECRET_KEY    Django secret key; else read from ``HOME/secret_key``.
     SEARCHLEDGER_SIGNING_KEY_FILE  ledger signing key (default ``HOME/ledger-signing.key``).
+    SEARCHLEDGER_PROBE_KEY_FILE    master key for probe images (default ``HOME/probe-master.key``).
     SEARCHLEDGER_DEBUG         ``1`` for development.
     SEARCHLEDGER_ALLOWED_HOSTS comma-separated host names.
     SEARCHLEDGER_REQUIRE_MFA   ``1``: every account must enrol and use a TOTP second factor
@@ -303,6 +304,11 @@ EMAIL_BACKEND = os.environ.get(
 # The ledger signs checkpoints with this key; `searchledger init` creates it.
 SEARCHLEDGER_SIGNING_KEY_FILE = Path(
     os.environ.get("SEARCHLEDGER_SIGNING_KEY_FILE", HOME / "ledger-signing.key")
+)
+# Probe images are encrypted under data keys wrapped with this master key (32 random bytes,
+# base64); `searchledger init` creates it. Losing it makes every stored probe unreadable.
+SEARCHLEDGER_PROBE_KEY_FILE = Path(
+    os.environ.get("SEARCHLEDGER_PROBE_KEY_FILE", HOME / "probe-master.key")
 )
 # The log's name in checkpoints and in its verifier key (C2SP: a schema-less URL).
 SEARCHLEDGER_LOG_ORIGIN = os.environ.get("SEARCHLEDGER_LOG_ORIGIN", "searchledger.localhost/ledger")

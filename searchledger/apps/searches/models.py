@@ -25,6 +25,7 @@ __all__ = [
     "CaseStatus",
     "OffenceCategory",
     "OffenceGroup",
+    "ProbeImage",
     "SearchPolicy",
     "SearchRecord",
     "SearchVetting",
@@ -267,3 +268,38 @@ class SearchVetting(models.Model):
     @override
     def __str__(self) -> str:
         return f"{self.vetter} vetted search {self.search_id}: {self.result}"
+
+
+class ProbeImage(models.Model):
+    """The probe image of a search, kept only where the search's policy says so, encrypted
+    at rest with its own data key (``searches.probes``), and destroyed when its retention
+    period ends. Destroying it erases the ciphertext, its nonce and the wrapped data key
+    (crypto-shredding); the hash, size and times stay as the record that it existed."""
+
+    search = models.OneToOneField(
+        SearchRecord, on_delete=models.PROTECT, related_name="probe_image"
+    )
+    content_type = models.CharField(max_length=20)
+    size = models.PositiveIntegerField(help_text="Bytes of the plaintext image.")
+    sha256 = models.CharField(max_length=64, help_text="SHA-256 of the plaintext image, hex.")
+    # Envelope encryption: AES-256-GCM under a per-image data key, itself wrapped under the
+    # master key whose fingerprint is ``key_id``. All three are NULL once destroyed.
+    ciphertext = models.BinaryField(null=True, editable=False)
+    nonce = models.BinaryField(null=True, editable=False)
+    wrapped_key = models.BinaryField(null=True, editable=False)
+    key_id = models.CharField(max_length=16)
+    stored_at = models.DateTimeField()
+    stored_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    destroy_after = models.DateField()
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["destroy_after", "pk"]
+        indexes = [models.Index(fields=["destroyed_at", "destroy_after"])]
+
+    @override
+    def __str__(self) -> str:
+        state = "destroyed" if self.destroyed_at else f"kept until {self.destroy_after}"
+        return f"Probe image of search {self.search_id} ({state})"

@@ -36,14 +36,17 @@ from searchledger.apps.accounts.actions import (
 from searchledger.apps.accounts.models import Account, ApiToken, OrgUnit
 from searchledger.apps.accounts.security_actions import do_confirm_totp_device, do_issue_api_token
 from searchledger.apps.accounts.tests.support import RFC_KEY, totp_code
-from searchledger.apps.grants.actions import do_request_grant
+from searchledger.apps.grants.actions import do_approve_grant, do_request_grant
 from searchledger.apps.grants.models import AccessGrant
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
 from searchledger.apps.ledger.keys import create_signing_key
 from searchledger.apps.ledger.models import Checkpoint, LedgerEntry
+from searchledger.apps.searches import actions as search_actions
+from searchledger.apps.searches.probes import do_store_probe_image
+from searchledger.apps.searches.tests.support import request as search_request
 from searchledger.apps.systems.actions import SystemDetails, do_create_system, do_publish_rules
 from searchledger.apps.systems.models import ExternalSystem, RulesVersion
-from searchledger.apps.training.actions import do_create_course
+from searchledger.apps.training.actions import do_acknowledge_rules, do_create_course
 from searchledger.apps.training.models import Course, RulesAcknowledgment, TrainingCompletion
 from searchledger.apps.web.tests import undeclared_urls
 from searchledger.core.actor import Actor
@@ -330,6 +333,21 @@ MATRIX: dict[str, Rule] = {
         Kind.PAGE, ADMINISTRATOR, (post("/accounts/tokens/{token}/revoke/", {"reason": "x"}),)
     ),
     "accounts:credentials": Rule(Kind.PAGE, ADMINISTRATOR, (get("/accounts/credentials/"),)),
+    # --- Probe images (searches/probe_views.py): the page of a search's probe image (the
+    # upload form without a file re-renders with its errors and writes nothing), and the
+    # image itself, whose every view is a ledger entry. The selectors' scope decides who
+    # may see the image, so every signed-in role may ask; all of them reach {probed}.
+    "searches:probe": Rule(
+        Kind.PAGE,
+        SEARCHERS,
+        (
+            get("/searches/{probed}/probe/"),
+            Probe("post", "/searches/{probed}/probe/", data={}, success=200),
+        ),
+    ),
+    "searches:probe_image": Rule(
+        Kind.PAGE, ROLES, (Probe("get", "/searches/{probed}/probe/image", appends=1),)
+    ),
     # OIDC single sign-on is off unless configured: its URLs answer 404 to everybody
     # (accounts/tests/test_sso.py tries them with single sign-on configured).
     "oidc_authentication_init": Rule(Kind.NOWHERE, frozenset(), (get("/oidc/authenticate/"),)),
@@ -386,6 +404,7 @@ SAMPLE_CONTEXT = {
     "signed": 9,
     "enrolled": 10,
     "token": 11,
+    "probed": 16,
     "today": "2026-01-01",
     "later": "2026-02-01",
 }
@@ -492,6 +511,7 @@ def _build_world() -> World:
         expires_at=timezone.now() + timedelta(days=30),
         actor=admin_actor,
     ).token
+    probed = _probe_search(admin_actor, Actor(account_id=officer, role=Role.OFFICER))
     checkpoint = sign_checkpoint_if_grown()
     return World(
         accounts=accounts,
@@ -503,11 +523,47 @@ def _build_world() -> World:
             "inactive": inactive.pk,
             "enrolled": enrolled.pk,
             "token": token.pk,
+            "probed": probed,
             "signed": checkpoint.size,
             "today": today.isoformat(),
             "later": (today + timedelta(days=30)).isoformat(),
         },
     )
+
+
+def _probe_search(admin_actor: Actor, officer: Actor) -> int:
+    """``{probed}``: a search by the officer of a system of its own ("faces", so that the
+    officer's pending grant to mirs stays pending), under a policy for that system alone
+    that keeps probe images, with a probe image stored."""
+    faces = do_create_system(
+        "faces",
+        SystemDetails(name="Faces", owner="Vendor", kind="face_images", access_method="api"),
+        actor=admin_actor,
+    )
+    rules = do_publish_rules(faces.pk, text=RULES_TEXT, actor=admin_actor)
+    do_acknowledge_rules(rules.pk, actor=officer)
+    today = timezone.localdate()
+    grant = do_request_grant(
+        account_id=officer.account_id,
+        system_code="faces",
+        job_function="Investigator",
+        justification="Identifying suspects in open cases.",
+        starts_on=today,
+        expires_on=today + timedelta(days=90),
+        actor=officer,
+    )
+    do_approve_grant(grant.pk, actor=admin_actor, reason="needed")
+    search_actions.do_seed_offence_categories(actor=admin_actor)  # once: no-op if seeded
+    search_actions.do_set_search_policy(
+        org_unit_code=None,
+        system_code="faces",
+        settings=search_actions.PolicySettings(store_probe_images=True, probe_retention_days=30),
+        actor=admin_actor,
+        reason="keep probe images for review",
+    )
+    search = search_actions.do_request_search(search_request(system_code="faces"), actor=officer)
+    do_store_probe_image(search.pk, b"\xff\xd8\xff\xe0 a probe", "image/jpeg", actor=officer)
+    return search.pk
 
 
 @pytest.fixture(scope="module")
