@@ -14,6 +14,7 @@ from searchledger import __version__
 from searchledger.api.auth import DENY_ALL
 from searchledger.api.routers.access import router as access_router
 from searchledger.api.routers.ledger import router as ledger_router
+from searchledger.api.routers.searches import router as searches_router
 from searchledger.apps.accounts import mfa
 
 __all__ = ["api"]
@@ -42,4 +43,5 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/ledger", ledger_router)
+api.add_router("/searches", searches_router)
 api.add_router("/", access_router)

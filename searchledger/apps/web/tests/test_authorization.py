@@ -42,7 +42,13 @@ from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
 from searchledger.apps.ledger.keys import create_signing_key
 from searchledger.apps.ledger.models import Checkpoint, LedgerEntry
 from searchledger.apps.searches import actions as search_actions
+from searchledger.apps.searches.models import Case, OffenceCategory, SearchPolicy, SearchRecord
 from searchledger.apps.searches.probes import do_store_probe_image
+from searchledger.apps.searches.tests.matrix import (
+    CASE_UNIT,
+    SAMPLE_SEARCH_CONTEXT,
+    build_search_world,
+)
 from searchledger.apps.searches.tests.support import request as search_request
 from searchledger.apps.systems.actions import SystemDetails, do_create_system, do_publish_rules
 from searchledger.apps.systems.models import ExternalSystem, RulesVersion
@@ -140,6 +146,29 @@ GRANT_REQUEST = {
     "justification": "Open cases need licence plate reader leads.",
     "starts_on": "{today}",
     "expires_on": "{later}",
+}
+SEARCH_REQUEST = {
+    "system": "vendor",
+    "purpose": "robbery",
+    "case_system": "ICM",
+    "case_number": "BAL-2026-0042",
+    "lead_posture": "advances_existing",
+    "probe_source": "surveillance_still",
+    "probe_lawfully_obtained": "true",
+    "attested_not_protected": "true",
+}
+NO_LEAD_OUTCOME = {
+    "searched_at": "{now}",
+    "candidates_returned": "0",
+    "lead_derived": "false",
+    "further_action": "None: no candidates came back.",
+}
+POLICY_FORM = {
+    "system": "vendor",
+    "lead_generation": "allowed",
+    "documentation_business_days": "2",
+    "probe_retention_days": "0",
+    "reason": "vendor searches",
 }
 NEW_TOKEN = {"name": "nightly sync", "scopes": Permission.VIEW_SYSTEMS.value, "lifetime_days": "90"}
 RULES_TEXT = "Search only to advance an existing lead in an open case."
@@ -290,6 +319,75 @@ MATRIX: dict[str, Rule] = {
         DECIDERS,
         (post("/api/grants/{grant}/approve", {"reason": "needed"}, json=True, success=200),),
     ),
+    # Searches (api/routers/searches.py): the world gives the officer, the supervisor and
+    # the administrator access to "vendor" and an authorised search each ({mine} is the
+    # requester's own), and the officer a request awaiting the supervisor ({pending}).
+    "api:list_purposes": Rule(Kind.API, ROLES, (get("/api/searches/purposes"),)),
+    "api:list_searches": Rule(Kind.API, ROLES, (get("/api/searches"),)),
+    "api:request_search": Rule(
+        Kind.API, SEARCHERS, (post("/api/searches", SEARCH_REQUEST, json=True, success=201),)
+    ),
+    # Reading a record is a ledger entry.
+    "api:get_search": Rule(Kind.API, ROLES, (Probe("get", "/api/searches/{search}", appends=1),)),
+    "api:approve_search": Rule(
+        Kind.API, DECIDERS, (post("/api/searches/{pending}/approve", {}, json=True, success=200),)
+    ),
+    "api:refuse_search": Rule(
+        Kind.API,
+        DECIDERS,
+        (post("/api/searches/{pending}/refuse", {"reason": "no"}, json=True, success=200),),
+    ),
+    "api:cancel_search": Rule(
+        Kind.API,
+        SEARCHERS,
+        (post("/api/searches/{pending}/cancel", {"reason": "x"}, json=True, success=200),),
+    ),
+    "api:document_outcome": Rule(
+        Kind.API,
+        SEARCHERS,
+        (post("/api/searches/{mine}/outcome", NO_LEAD_OUTCOME, json=True, success=200),),
+    ),
+    "api:record_roi": Rule(
+        Kind.API,
+        SEARCHERS,
+        (post("/api/searches/{mine}/roi", {"roi_number": "ROI-1"}, json=True, success=200),),
+    ),
+    # Search policies and purposes (administrators), known cases (supervisors: their own
+    # unit's; the world puts the supervisor in the unit of {case}).
+    "searches:policies": Rule(Kind.PAGE, ADMINISTRATOR, (get("/searches/policies/"),)),
+    "searches:policy_set": Rule(
+        Kind.PAGE,
+        ADMINISTRATOR,
+        (
+            get("/searches/policies/set/"),
+            post("/searches/policies/set/", POLICY_FORM),
+        ),
+    ),
+    "searches:purposes": Rule(Kind.PAGE, ADMINISTRATOR, (get("/searches/purposes/"),)),
+    "searches:purpose_create": Rule(
+        Kind.PAGE,
+        ADMINISTRATOR,
+        (
+            get("/searches/purposes/new/"),
+            post("/searches/purposes/new/", {"code": "cyber", "label": "Cyber", "group": "agency"}),
+        ),
+    ),
+    "searches:purpose_retire": Rule(
+        Kind.PAGE, ADMINISTRATOR, (post("/searches/purposes/gambling/retire/", {}),)
+    ),
+    "searches:cases": Rule(Kind.PAGE, DECIDERS, (get("/searches/cases/"),)),
+    "searches:case_open": Rule(
+        Kind.PAGE,
+        DECIDERS,
+        (
+            get("/searches/cases/new/"),
+            post(
+                "/searches/cases/new/",
+                {"org_unit": CASE_UNIT, "case_system": "ICM", "number": "NEW-1"},
+            ),
+        ),
+    ),
+    "searches:case_close": Rule(Kind.PAGE, DECIDERS, (post("/searches/cases/{case}/close/", {}),)),
     # --- Sign-in security: one's own authenticator and API tokens, and (administrators)
     # everyone's. The world's role accounts have no authenticator, so verifying redirects
     # home and removing one's own answers with a message (both tested with a device in
@@ -407,6 +505,7 @@ SAMPLE_CONTEXT = {
     "probed": 16,
     "today": "2026-01-01",
     "later": "2026-02-01",
+    **SAMPLE_SEARCH_CONTEXT,
 }
 
 
@@ -512,6 +611,7 @@ def _build_world() -> World:
         actor=admin_actor,
     ).token
     probed = _probe_search(admin_actor, Actor(account_id=officer, role=Role.OFFICER))
+    searches = build_search_world(admin_actor, accounts)
     checkpoint = sign_checkpoint_if_grown()
     return World(
         accounts=accounts,
@@ -527,6 +627,7 @@ def _build_world() -> World:
             "signed": checkpoint.size,
             "today": today.isoformat(),
             "later": (today + timedelta(days=30)).isoformat(),
+            **searches,
         },
     )
 
@@ -612,6 +713,10 @@ def _snapshot() -> tuple[object, ...]:
         TrainingCompletion.objects.count(),
         sorted(ApiToken.objects.values_list("pk", "revoked_at")),
         sorted(TOTPDevice.objects.values_list("user_id", "key")),
+        sorted(SearchRecord.objects.values_list("pk", "status", "roi_number")),
+        sorted(SearchPolicy.objects.values_list("pk", flat=True)),
+        sorted(Case.objects.values_list("pk", "status")),
+        sorted(OffenceCategory.objects.values_list("code", "active")),
     )
 
 
@@ -643,6 +748,7 @@ def test_matrix(name, who, world):
     rule = MATRIX[name]
     client = world.client(who)
     context = {**world.context, "me": world.accounts.get(who, 0)}
+    context["mine"] = world.context.get(f"mine_{who}", 0)  # the requester's own search
     for probe in rule.probes:
         path = probe.path.format(**context)
         before = _snapshot()
