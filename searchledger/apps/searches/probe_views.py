@@ -3,6 +3,8 @@ officer) and the image itself, served only after its view is recorded on the led
 
 from __future__ import annotations
 
+import logging
+
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -18,6 +20,8 @@ from searchledger.apps.web.permissions import actor_from_request, requires
 from searchledger.core.roles import Permission
 
 __all__ = ["ProbeUploadForm", "probe_image", "probe_page"]
+
+logger = logging.getLogger("searchledger.probes")
 
 
 class ProbeUploadForm(forms.Form):
@@ -83,6 +87,20 @@ def probe_image(request: HttpRequest, pk: int) -> HttpResponse:
     except probes.ProbeImageGone as exc:
         response = render(
             request, "searches/probe_gone.html", {"messages_": exc.messages}, status=410
+        )
+    except (probes.ProbeDecryptionError, probes.ProbeKeyError) as exc:
+        # Tampering or a key problem: nothing is shown (and the view's entry rolled back).
+        logger.error("probe image of search %s not shown: %s", pk, exc)
+        response = render(
+            request,
+            "searches/probe_gone.html",
+            {
+                "messages_": [
+                    f"The probe image of search {pk} failed its integrity check and is not "
+                    "shown. The failure is in the application log; tell an administrator."
+                ]
+            },
+            status=500,
         )
     else:
         response = HttpResponse(probe.data, content_type=probe.content_type)

@@ -234,6 +234,8 @@ def test_a_ciphertext_moved_to_another_record_does_not_decrypt(stored):
     wrapped = sealed.wrapped_key
     key_aad = f"searchledger/probe-image/v1/data-key/search={stored['search'].pk}".encode()
     data_key = AESGCM(master).decrypt(wrapped[:12], wrapped[12:], key_aad)
+    image_aad = f"searchledger/probe-image/v1/image/search={stored['search'].pk}".encode()
+    assert AESGCM(data_key).decrypt(sealed.nonce, sealed.ciphertext, image_aad) == JPEG
     other_aad = f"searchledger/probe-image/v1/image/search={stored['search'].pk + 1}".encode()
     with pytest.raises(InvalidTag):
         AESGCM(data_key).decrypt(sealed.nonce, sealed.ciphertext, other_aad)
@@ -413,6 +415,20 @@ def test_the_image_endpoint_refuses_outsiders_and_says_when_it_was_destroyed(sto
     assert "no-store" in gone["Cache-Control"]
     page = _client(stored["searcher"]).get(f"/searches/{search_id}/probe/")
     assert b"at the end of its retention period" in page.content
+
+
+def test_the_image_endpoint_shows_nothing_of_a_tampered_image(stored, caplog):
+    search_id = stored["search"].pk
+    image = _row(search_id)
+    ProbeImage.objects.filter(pk=image.pk).update(ciphertext=_flip(bytes(image.ciphertext or b"")))
+    before = head()
+    response = _client(stored["searcher"]).get(f"/searches/{search_id}/probe/image")
+    assert response.status_code == 500
+    assert b"failed its integrity check" in response.content
+    assert b"MARKER" not in response.content
+    assert "no-store" in response["Cache-Control"]
+    assert "its ciphertext or nonce was changed" in caplog.text
+    assert head() == before
 
 
 def test_a_second_officer_under_the_same_policy_cannot_store_on_anothers_search(
