@@ -6,6 +6,18 @@ the face-image repository behind it; a vendor's face-recognition service; traini
 with some lapsed; grants with some expired, some awaiting a decision and some out of force
 because a new version of the rules of behaviour has not been acknowledged yet. Dates are
 relative to the day the demo is loaded. Demo passwords are for a local demonstration only.
+
+Searches: the offence categories, search policies (MIRS needs a supervisor's prior approval
+for the fugitive teams, only to advance an existing lead in a known open case; the vendor's
+service needs two-person verification of a lead; civil immigration enforcement is never a
+purpose; outcomes are due within two business days), known cases, and several hundred
+searches: most approved, run, vetted and documented with an ROI number, some refused by the
+policy or the access rule, some refused or still awaiting a supervisor, some cancelled, and
+some not documented yet. The actions stamp every record with the time it is made and a
+search cannot have been run before it was requested, so all the demo's searches are
+requested, decided and documented on the day the demo is loaded (they cannot be spread over
+the past year); the undocumented ones fall due two business days later and then show as
+overdue on the work lists.
 """
 
 from __future__ import annotations
@@ -24,8 +36,12 @@ from searchledger.apps.accounts.actions import (
 )
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.grants.actions import do_approve_grant, do_request_grant
+from searchledger.apps.grants.selectors import check_access
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
+from searchledger.apps.searches import actions as searches
+from searchledger.apps.searches.models import SearchRecord
 from searchledger.apps.systems.actions import SystemDetails, do_create_system, do_publish_rules
+from searchledger.apps.systems.models import ExternalSystem
 from searchledger.apps.training.actions import (
     do_acknowledge_rules,
     do_create_course,
@@ -345,6 +361,210 @@ def _acknowledge(officers: list[Account], systems: dict[str, int], admin: Actor)
             do_acknowledge_rules(v2.pk, actor=_actor(officer))
 
 
+# Purposes of the demo's searches, with their weights.
+_PURPOSES: list[tuple[str, int]] = [
+    ("fugitive_offences", 30),
+    ("immigration_violations", 16),
+    ("drug_offences", 10),
+    ("assault", 8),
+    ("human_trafficking", 6),
+    ("fraud", 6),
+    ("weapon_law_violations", 6),
+    ("robbery", 5),
+    ("failure_to_appear", 5),
+    ("sex_offences", 4),
+    ("missing_person", 3),
+    ("homicide", 1),
+]
+_TECHNIQUES = [
+    "government_databases",
+    "criminal_history",
+    "driver_records_biographical",
+    "open_source",
+    "interviews",
+    "field_investigation",
+]
+_SOURCES = [("surveillance_still", 6), ("booking_photo", 3), ("social_media", 1)]
+_SEARCHES = 480
+
+
+def _search_policies(admin: Actor) -> None:
+    """Offence categories and the three policies the demo's searches are decided by."""
+    searches.do_seed_offence_categories(actor=admin)
+    forbidden = ["immigration_civil_enforcement"]
+    searches.do_set_search_policy(
+        org_unit_code=None,
+        system_code=None,
+        settings=searches.PolicySettings(forbidden_purposes=forbidden),
+        actor=admin,
+        reason="Agency baseline: no civil immigration enforcement; document within 2 days.",
+    )
+    searches.do_set_search_policy(
+        org_unit_code="bal",
+        system_code="mirs",
+        settings=searches.PolicySettings(
+            forbidden_purposes=forbidden,
+            approval_required=True,
+            lead_generation="forbidden",
+            require_known_open_case=True,
+        ),
+        actor=admin,
+        reason="MOU 2019-14: prior approval, existing leads in known open cases only.",
+    )
+    searches.do_set_search_policy(
+        org_unit_code=None,
+        system_code="vendor-fr",
+        settings=searches.PolicySettings(
+            forbidden_purposes=forbidden,
+            lead_generation="needs_approval",
+            two_person_verification=True,
+        ),
+        actor=admin,
+        reason="Vendor results are leads only after two examiners confirm the match.",
+    )
+
+
+def _cases(admin: Actor) -> dict[str, list[str]]:
+    """Known cases per team (ICM numbers); a few are closed. Returns the open ones."""
+    open_cases: dict[str, list[str]] = {}
+    for team in ("a", "b"):
+        unit = f"bal-fugops-{team}"
+        cases = [
+            searches.do_open_case(
+                org_unit_code=unit,
+                case_system="ICM",
+                number=f"BAL-{team.upper()}-2026-{n:04d}",
+                actor=admin,
+            )
+            for n in range(1, 31)
+        ]
+        open_cases[unit] = [case.number for case in cases[3:]]
+        for case in cases[:3]:
+            searches.do_close_case(case.pk, actor=admin)
+    return open_cases
+
+
+def _weighted(rng: random.Random, choices: list[tuple[str, int]]) -> str:
+    return rng.choices([c for c, _ in choices], weights=[w for _, w in choices])[0]
+
+
+def _demo_request(
+    rng: random.Random, system: str, purpose: str, case_number: str, posture: str
+) -> searches.SearchRequest:
+    source = _weighted(rng, _SOURCES)
+    tried = sorted(rng.sample(_TECHNIQUES, rng.randint(1, 3)))
+    return searches.SearchRequest(
+        system_code=system,
+        purpose=purpose,
+        case_system="ICM",
+        case_number=case_number,
+        lead_posture=posture,
+        techniques_tried=tried,
+        techniques_notes="Records checks and the known addresses gave no name for the person "
+        "in the image.",
+        probe_source=source,
+        probe_lawfully_obtained=True,
+        attested_not_protected=True,
+        justification="Subject of the case seen in the probe image; identity unconfirmed.",
+    )
+
+
+def _document(
+    rng: random.Random, search: SearchRecord, officer: Account, examiners: list[Account]
+) -> bool:
+    """Document the outcome of an authorised search; True when a lead was derived. The
+    vendor's candidates are vetted by two ``examiners`` other than the officer."""
+    candidates = rng.choice([0, 0, 1, 2, 3, 4, 5, 8, 10])
+    lead = candidates > 0 and rng.random() < 0.4
+    vettings: list[searches.VettingInput] = []
+    if candidates and search.system.code == "vendor-fr":
+        others = [e for e in examiners if e.pk != officer.pk]
+        for examiner in rng.sample(others, 2):
+            result = "match_confirmed" if lead else rng.choice(["no_match", "inconclusive"])
+            vettings.append(searches.VettingInput(examiner.pk, result, "Compared features."))
+    elif candidates:
+        result = "match_confirmed" if lead else rng.choice(["no_match", "inconclusive"])
+        vettings.append(searches.VettingInput(officer.pk, result, "Compared with the file."))
+    further = (
+        "Lead added to the case file; surveillance of the address planned."
+        if lead
+        else "No lead; conventional investigation continues."
+    )
+    searches.do_document_outcome(
+        search.pk,
+        searches.SearchOutcome(
+            searched_at=timezone.now(),
+            candidates_returned=candidates,
+            lead_derived=lead,
+            further_action=further,
+            vettings=vettings,
+        ),
+        actor=_actor(officer),
+    )
+    return lead
+
+
+def _searches(officers: list[Account], open_cases: dict[str, list[str]], rng: random.Random) -> str:
+    """The demo's searches, through the actions; returns a summary of what happened."""
+    systems = {code: ExternalSystem.objects.get(code=code) for code in ("mirs", "vendor-fr")}
+    able = {
+        code: [o for o in officers if check_access(o, system).allowed]
+        for code, system in systems.items()
+    }
+    unable = [o for o in officers if o not in able["mirs"]]
+    supervisors = {a.pk: a for a in Account.objects.filter(role=Role.SUPERVISOR.value)}
+    units = dict(Account.objects.values_list("pk", "org_unit__code"))
+    tally: dict[str, int] = {}
+    for n in range(_SEARCHES):
+        system = "vendor-fr" if able["vendor-fr"] and rng.random() < 0.15 else "mirs"
+        officer = rng.choice(unable if rng.random() < 0.04 else able[system])
+        purpose = _weighted(rng, _PURPOSES)
+        if rng.random() < 0.03:
+            purpose = "immigration_civil_enforcement"  # refused by every policy
+        posture = "generates_new" if rng.random() < 0.05 else "advances_existing"
+        case = rng.choice(open_cases[units[officer.pk]])
+        if rng.random() < 0.02:
+            case = f"BAL-{units[officer.pk][-1].upper()}-2026-0001"  # a closed case
+        try:
+            search = searches.do_request_search(
+                _demo_request(rng, system, purpose, case, posture), actor=_actor(officer)
+            )
+        except searches.SearchRefused:
+            tally["refused by the policy or the access rule"] = (
+                tally.get("refused by the policy or the access rule", 0) + 1
+            )
+            continue
+        outcome = "documented"
+        if search.status == "pending_approval":
+            supervisor = _actor(supervisors[officer.supervisor_id or 0])
+            if n >= _SEARCHES - 8:
+                outcome = "awaiting approval"
+            elif rng.random() < 0.04:
+                searches.do_refuse_search(
+                    search.pk, actor=supervisor, reason="Conventional techniques not exhausted."
+                )
+                outcome = "refused by a supervisor"
+            else:
+                searches.do_approve_search(
+                    search.pk, actor=supervisor, reason="Open case; existing lead."
+                )
+        if outcome == "documented":
+            roll = rng.random()
+            if roll < 0.02:
+                searches.do_cancel_search(
+                    search.pk, actor=_actor(officer), reason="Subject identified otherwise."
+                )
+                outcome = "cancelled"
+            elif roll < 0.10:
+                outcome = "not documented yet"
+            elif _document(rng, search, officer, officers) and rng.random() < 0.9:
+                searches.do_record_roi_number(
+                    search.pk, f"ROI-BAL-2026-{search.pk:04d}", actor=_actor(officer)
+                )
+        tally[outcome] = tally.get(outcome, 0) + 1
+    return ", ".join(f"{count} {what}" for what, count in sorted(tally.items()))
+
+
 def load_demo() -> Iterator[str]:
     """Load the demo scenario if it is not loaded yet; yield what happened."""
     if Account.objects.filter(username="admin").exists():
@@ -374,7 +594,11 @@ def load_demo() -> Iterator[str]:
             systems = _catalogue(admin)
             _access(officers, admin, rng)
             _acknowledge(officers, systems, admin)
+            _search_policies(admin)
+            open_cases = _cases(admin)
+            summary = _searches(officers, open_cases, rng)
         yield f"created {Account.objects.count()} accounts, 3 systems, grants and training"
+        yield f"searches: {summary}"
     checkpoint = sign_checkpoint_if_grown()
     yield f"ledger checkpoint at size {checkpoint.size}"
     yield (
