@@ -16,6 +16,8 @@ NAVIGATION = [
     ("Home", "home", Permission.VIEW_HOME),
     ("Systems", "systems:list", Permission.VIEW_SYSTEMS),
     ("Access", "grants:list", Permission.VIEW_GRANTS),
+    # Every role: officers see their own searches, the others those in their scope.
+    ("Searches", "searches:mine", Permission.VIEW_GRANTS),
     ("Who has access", "grants:overview", Permission.VIEW_ACCESS_COUNTS),
     ("Training", "training:list", Permission.VIEW_GRANTS),
     ("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS),

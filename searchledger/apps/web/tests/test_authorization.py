@@ -172,6 +172,18 @@ POLICY_FORM = {
 }
 NEW_TOKEN = {"name": "nightly sync", "scopes": Permission.VIEW_SYSTEMS.value, "lifetime_days": "90"}
 RULES_TEXT = "Search only to advance an existing lead in an open case."
+# The web page's request form: "vendor" is a system every searching role may search.
+SEARCH_FORM = {
+    "system": "vendor",
+    "purpose": "robbery",
+    "case_system": "ICM",
+    "case_number": "BAL-2026-0042",
+    "lead_posture": "advances_existing",
+    "techniques_tried": "government_databases",
+    "probe_source": "surveillance_still",
+    "probe_lawfully_obtained": "on",
+    "attested_not_protected": "on",
+}
 
 MATRIX: dict[str, Rule] = {
     # Web pages
@@ -445,6 +457,45 @@ MATRIX: dict[str, Rule] = {
     ),
     "searches:probe_image": Rule(
         Kind.PAGE, ROLES, (Probe("get", "/searches/{probed}/probe/image", appends=1),)
+    ),
+    # --- Search records (searches/views.py). The lists are open to every role and show
+    # what the reader's scope holds; opening a record or exporting the list is a ledger
+    # entry. {search}: the officer's authorised search; {pending}: the officer's request
+    # awaiting the supervisor; {mine}: the requester's own authorised search.
+    "searches:mine": Rule(Kind.PAGE, ROLES, (get("/searches/"),)),
+    "searches:unit": Rule(Kind.PAGE, ROLES, (get("/searches/unit/?status=authorised"),)),
+    "searches:export": Rule(
+        Kind.PAGE, ROLES, (Probe("get", "/searches/unit/export.csv?system=vendor", appends=1),)
+    ),
+    "searches:request": Rule(
+        Kind.PAGE,
+        SEARCHERS,
+        (get("/searches/request/"), post("/searches/request/", SEARCH_FORM)),
+    ),
+    "searches:approvals": Rule(Kind.PAGE, DECIDERS, (get("/searches/approvals/"),)),
+    "searches:detail": Rule(Kind.PAGE, ROLES, (Probe("get", "/searches/{search}/", appends=1),)),
+    "searches:approve": Rule(
+        Kind.PAGE, DECIDERS, (post("/searches/{pending}/approve/", {"reason": "needed"}),)
+    ),
+    "searches:refuse": Rule(
+        Kind.PAGE, DECIDERS, (post("/searches/{pending}/refuse/", {"reason": "not now"}),)
+    ),
+    "searches:cancel": Rule(
+        Kind.PAGE, SEARCHERS, (post("/searches/{pending}/cancel/", {"reason": "withdrawn"}),)
+    ),
+    "searches:outcome": Rule(
+        Kind.PAGE,
+        SEARCHERS,
+        (
+            get("/searches/{mine}/outcome/"),
+            post(
+                "/searches/{mine}/outcome/",
+                {"searched_at": "{now}", "candidates_returned": "0", "further_action": "None."},
+            ),
+        ),
+    ),
+    "searches:roi": Rule(
+        Kind.PAGE, SEARCHERS, (post("/searches/{mine}/roi/", {"roi_number": "ROI-1"}),)
     ),
     # OIDC single sign-on is off unless configured: its URLs answer 404 to everybody
     # (accounts/tests/test_sso.py tries them with single sign-on configured).
