@@ -346,6 +346,12 @@ def search_outcome(request: HttpRequest, pk: int) -> HttpResponse:
     search = _visible(request, pk)
     if search.officer_id != signed_in(request).pk:
         return HttpResponseForbidden(_REFUSED)
+    if search.status != SearchStatus.AUTHORISED.value:
+        messages.error(
+            request,
+            f"Search {pk} is {search.get_status_display().lower()}; no outcome to document.",
+        )
+        return redirect("searches:detail", pk=pk)
     form = OutcomeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -276,6 +276,23 @@ def test_only_the_officer_documents_the_outcome(sworld):
     assert search.status == "authorised"
 
 
+def test_only_an_authorised_search_has_an_outcome_form(sworld):
+    set_policy(approval_required=True)
+    search = searched(sworld)
+    start = counts()
+    client = client_for(sworld["searcher"])
+    for response in (
+        client.get(f"/searches/{search.pk}/outcome/"),
+        client.post(f"/searches/{search.pk}/outcome/", outcome_form()),
+    ):
+        assert response.status_code == 302
+        assert response["Location"] == f"/searches/{search.pk}/"
+        assert (
+            said(response)[-1] == f"Search {search.pk} is pending approval; no outcome to document."
+        )
+    assert counts() == start
+
+
 def test_a_future_search_time_is_named(sworld):
     search = searched(sworld)
     later = (timezone.localtime() + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
