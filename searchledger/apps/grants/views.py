@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from searchledger.apps.accounts.models import Account
@@ -23,10 +19,10 @@ from searchledger.apps.grants import actions, selectors
 from searchledger.apps.grants.forms import DecisionForm, GrantRequestForm, RecertifyForm
 from searchledger.apps.grants.models import AccessGrant
 from searchledger.apps.ledger.models import LedgerEntry
-from searchledger.apps.searches import selectors as search_selectors
 from searchledger.apps.systems.models import ExternalSystem
 from searchledger.apps.web.forms import add_validation_errors
 from searchledger.apps.web.permissions import actor_from_request, requires, signed_in
+from searchledger.apps.web.worklist import work_rows
 from searchledger.core.access import GrantStatus
 from searchledger.core.roles import Permission
 
@@ -192,40 +188,11 @@ def access_overview(request: HttpRequest) -> HttpResponse:
     return render(request, "grants/access_overview.html", {"summaries": summaries})
 
 
-@dataclass(frozen=True)
-class _WorkRow:
-    """One line of the work list, from grants or from searches."""
-
-    due_on: date
-    overdue: bool
-    what: str
-    url: str
-
-
 @requires(Permission.VIEW_GRANTS)
 def work_list(request: HttpRequest) -> HttpResponse:
     """What needs doing soon: expiring grants, recertifications, lapsing training; search
     requests awaiting the viewer's approval; search outcomes due soon or overdue."""
-    actor = actor_from_request(request)
-    accounts = scoped_accounts(actor)
-    items = [
-        _WorkRow(i.due_on, i.overdue, i.what, reverse("grants:detail", args=[i.grant.pk]))
-        for i in selectors.work_list(accounts)
-    ]
-    items += [
-        _WorkRow(
-            timezone.localdate(s.requested_at),
-            False,
-            f"Decide the search request {s.pk}: {s.officer.username} → {s.system.name}",
-            reverse("searches:detail", args=[s.pk]),
-        )
-        for s in search_selectors.pending_approvals(actor)
-    ]
-    items += [
-        _WorkRow(w.due_on, w.overdue, w.what, reverse("searches:detail", args=[w.search.pk]))
-        for w in search_selectors.search_work_list(accounts)
-    ]
-    items.sort(key=lambda row: (row.due_on, row.what))
+    items = work_rows(actor_from_request(request))
     return render(request, "grants/work_list.html", {"items": items})
 
 

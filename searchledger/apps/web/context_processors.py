@@ -22,6 +22,7 @@ NAVIGATION = [
     ("Training", "training:list", Permission.VIEW_GRANTS),
     ("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS),
     ("Import", "bulk:import", Permission.BULK_IMPORT),
+    ("Policies", "searches:policies", Permission.MANAGE_SEARCH_POLICY),
     ("Ledger", "ledger:index", Permission.VIEW_LEDGER),
     ("Security", "accounts:mfa", Permission.MANAGE_OWN_CREDENTIALS),
 ]
@@ -32,10 +33,19 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_links": []}
-    links = []
-    for label, name, permission in NAVIGATION:
-        if user.may(permission):
-            url = reverse(name)
-            current = request.path == url or (url != "/" and request.path.startswith(url))
-            links.append({"label": label, "url": url, "current": current})
+    links = [
+        {"label": label, "url": reverse(name), "current": False}
+        for label, name, permission in NAVIGATION
+        if user.may(permission)
+    ]
+    # The current section is the link whose URL is the longest prefix of this page's path
+    # (so /searches/policies/ marks "Policies", not "Searches").
+    matches = [
+        link
+        for link in links
+        if request.path == link["url"]
+        or (link["url"] != "/" and request.path.startswith(str(link["url"])))
+    ]
+    if matches:
+        max(matches, key=lambda link: len(str(link["url"])))["current"] = True
     return {"nav_links": links}

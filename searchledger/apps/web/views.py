@@ -13,11 +13,11 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from typing_extensions import override
 
-from searchledger.apps.authz import scoped_accounts
 from searchledger.apps.grants import selectors as grant_selectors
 from searchledger.apps.ledger import selectors as ledger_selectors
 from searchledger.apps.systems.models import ExternalSystem
 from searchledger.apps.web.permissions import actor_from_request, public, requires, signed_in
+from searchledger.apps.web.worklist import work_rows
 from searchledger.core.roles import Permission
 
 __all__ = ["SignInView", "SignOutView", "healthz", "home"]
@@ -33,7 +33,7 @@ def home(request: HttpRequest) -> HttpResponse:
         (system, grant_selectors.check_access(user, system))
         for system in ExternalSystem.objects.filter(grants__account=user).distinct()
     ]
-    work = grant_selectors.work_list(scoped_accounts(actor_from_request(request)))
+    work = work_rows(actor_from_request(request))
     return render(
         request,
         "web/home.html",
