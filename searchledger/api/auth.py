@@ -52,12 +52,13 @@ class PermissionSessionAuth(APIKeyCookie):
         user = request.user
         if not user.is_authenticated:
             return None
-        if self.permission is None:
-            return None
-        if not user.may(self.permission):
-            return None
         if mfa.second_factor_owed(request) is not None:
             return None
+        # Signed in, but this role may not: 403 (not 401, which would invite signing in again).
+        if self.permission is None:
+            raise AuthorizationError
+        if not user.may(self.permission):
+            raise AuthorizationError
         return user
 
 

@@ -7,7 +7,7 @@ endpoint without deciding who may use it. ``test_matrix`` sends each example req
 every role and as an anonymous visitor:
 
 * an allowed role gets the documented success status;
-* a signed-in role that is not allowed gets 403 on a page and 401/403 from the API;
+* a signed-in role that is not allowed gets 403, on a page and from the API;
 * an anonymous visitor is sent to /sign-in/ from a page and gets 401 from the API;
 * a refused request changes nothing (no ledger entry, checkpoint or account change).
 """
@@ -79,7 +79,7 @@ class Kind(Enum):
     """How a refusal looks."""
 
     PAGE = "page"  # 403 when signed in without the permission; anonymous -> /sign-in/
-    API = "api"  # 401/403 when signed in without the permission; anonymous -> 401
+    API = "api"  # 403 when signed in without the permission; anonymous -> 401
     PUBLIC = "public"  # open to everyone, signed in or not
     NOWHERE = "nowhere"  # opened to no one: 404 for everybody
 
@@ -829,10 +829,10 @@ def test_matrix(name, who, world):
             assert response.json() == {"detail": "Unauthorized"}
         else:
             assert rule.kind is Kind.API
-            assert status in (401, 403), (name, who, path)
-            # Refused by the operation's auth (ninja's own answer), not further in by the
-            # action: the gate must hold on its own.
-            assert response.json()["detail"] in ("Unauthorized", "Forbidden"), (name, who)
+            # Signed in without the permission: 403. Refused by the operation's auth
+            # (ninja's own answer), not further in by the action: the gate holds on its own.
+            assert status == 403, (name, who, path)
+            assert response.json()["detail"] == "Forbidden", (name, who)
         assert _snapshot() == before, f"refused {probe.method} {path} as {who} changed state"
 
 
