@@ -10,22 +10,30 @@ relative to the day the demo is loaded. Demo passwords are for a local demonstra
 Searches: the offence categories, search policies (MIRS needs a supervisor's prior approval
 for the fugitive teams, only to advance an existing lead in a known open case; the vendor's
 service needs two-person verification of a lead; civil immigration enforcement is never a
-purpose; outcomes are due within two business days), known cases, and several hundred
-searches: most approved, run, vetted and documented with an ROI number, some refused by the
-policy or the access rule, some refused or still awaiting a supervisor, some cancelled, and
-some not documented yet. The actions stamp every record with the time it is made and a
-search cannot have been run before it was requested, so all the demo's searches are
-requested, decided and documented on the day the demo is loaded (they cannot be spread over
-the past year); the undocumented ones fall due two business days later and then show as
-overdue on the work lists.
+purpose; outcomes are due within two business days), known cases, and a year of searches.
+
+How the year was made: the actions stamp records with the time they are made, so the demo
+cannot *run* searches in the past. Instead, as an agency adopting searchledger would, it
+transcribes the searches of the past year (eleven months back to one month ago, a few on
+most weekdays, now and then one at a weekend) with ``do_enter_past_search``, from the source
+:data:`PAST_SOURCE` (the 2025-26 search log). Each such record keeps its original request
+and search times, is decided by today's policies and grants, is marked entered after the
+fact, and has one ledger entry stamped with the real time of loading: the ledger shows
+plainly that the history was transcribed on the day the demo was loaded. Most are approved,
+vetted and documented (with an ROI number recorded today); some were refused by the policy,
+the access rule or a supervisor; a few were never documented and are overdue. The last
+month's searches then go through the live actions, today: most documented, some refused,
+some awaiting a supervisor, some cancelled, some not documented yet (due two business days
+after loading).
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -385,7 +393,13 @@ _TECHNIQUES = [
     "field_investigation",
 ]
 _SOURCES = [("surveillance_still", 6), ("booking_photo", 3), ("social_media", 1)]
-_SEARCHES = 480
+_SEARCHES = 80  # the last month's, through the live actions today
+_PAST_FROM_DAYS = 335  # the transcribed year: eleven months back ...
+_PAST_TO_DAYS = 31  # ... to one month ago
+_PAST_UNDOCUMENTED = 0.05  # transcribed searches with no outcome on file: overdue
+PAST_SOURCE = "demo: transcribed from the 2025–26 search log"  # noqa: RUF001  # an en dash
+_REFUSED = "refused by the policy or the access rule"
+_NOT_EXHAUSTED = "Conventional techniques not exhausted."
 
 
 def _search_policies(admin: Actor) -> None:
@@ -469,15 +483,19 @@ def _demo_request(
     )
 
 
-def _document(
-    rng: random.Random, search: SearchRecord, officer: Account, examiners: list[Account]
-) -> bool:
-    """Document the outcome of an authorised search; True when a lead was derived. The
-    vendor's candidates are vetted by two ``examiners`` other than the officer."""
+def _outcome(
+    rng: random.Random,
+    system_code: str,
+    officer: Account,
+    examiners: list[Account],
+    searched_at: datetime,
+) -> searches.SearchOutcome:
+    """A plausible outcome. The vendor's candidates are vetted by two ``examiners`` other
+    than the officer; a lead is derived from about four searches in ten with candidates."""
     candidates = rng.choice([0, 0, 1, 2, 3, 4, 5, 8, 10])
     lead = candidates > 0 and rng.random() < 0.4
     vettings: list[searches.VettingInput] = []
-    if candidates and search.system.code == "vendor-fr":
+    if candidates and system_code == "vendor-fr":
         others = [e for e in examiners if e.pk != officer.pk]
         for examiner in rng.sample(others, 2):
             result = "match_confirmed" if lead else rng.choice(["no_match", "inconclusive"])
@@ -490,22 +508,101 @@ def _document(
         if lead
         else "No lead; conventional investigation continues."
     )
-    searches.do_document_outcome(
-        search.pk,
-        searches.SearchOutcome(
-            searched_at=timezone.now(),
-            candidates_returned=candidates,
-            lead_derived=lead,
-            further_action=further,
-            vettings=vettings,
-        ),
-        actor=_actor(officer),
+    return searches.SearchOutcome(
+        searched_at=searched_at,
+        candidates_returned=candidates,
+        lead_derived=lead,
+        further_action=further,
+        vettings=vettings,
     )
-    return lead
 
 
-def _searches(officers: list[Account], open_cases: dict[str, list[str]], rng: random.Random) -> str:
-    """The demo's searches, through the actions; returns a summary of what happened."""
+def _document(
+    rng: random.Random, search: SearchRecord, officer: Account, examiners: list[Account]
+) -> bool:
+    """Document the outcome of an authorised search now; True when a lead was derived."""
+    outcome = _outcome(rng, search.system.code, officer, examiners, timezone.now())
+    searches.do_document_outcome(search.pk, outcome, actor=_actor(officer))
+    return outcome.lead_derived
+
+
+def _past_days(rng: random.Random) -> Iterator[date]:
+    """The days of the transcribed year (eleven months back to one month ago), each as
+    often as searches were run on it: one to four on most weekdays, now and then one at a
+    weekend."""
+    today = timezone.localdate()
+    day = today - timedelta(days=_PAST_FROM_DAYS)
+    while day <= today - timedelta(days=_PAST_TO_DAYS):
+        if day.weekday() < 5:
+            count = rng.choice([0, 1, 1, 1, 2, 2, 2, 3, 4])
+        else:
+            count = 1 if rng.random() < 0.15 else 0
+        for _ in range(count):
+            yield day
+        day += timedelta(days=1)
+
+
+def _enter_past(
+    rng: random.Random,
+    request: searches.SearchRequest,
+    officer: Account,
+    *,
+    day: date,
+    examiners: list[Account],
+    admin: Actor,
+) -> tuple[str, SearchRecord]:
+    """Transcribe one search of the past year: requested on ``day`` in working hours, decided
+    as the policy in force asks (a supervisor approved or, now and then, refused it), and
+    mostly documented; a few were never documented and are overdue."""
+    hour = rng.randint(8, 17)
+    requested_at = timezone.make_aware(datetime.combine(day, time(hour, rng.randint(0, 59))))
+    outcome: searches.SearchOutcome | None = None
+    if rng.random() >= _PAST_UNDOCUMENTED:
+        searched_at = requested_at + timedelta(hours=rng.randint(1, 26))
+        outcome = _outcome(rng, request.system_code, officer, examiners, searched_at)
+    decision = searches.PastDecision()
+    supervisor = officer.supervisor_id
+    for _ in range(3):
+        try:
+            search = searches.do_enter_past_search(
+                request,
+                officer_id=officer.pk,
+                requested_at=requested_at,
+                outcome=outcome,
+                decision=decision,
+                actor=admin,
+                source=PAST_SOURCE,
+            )
+        except ValidationError as error:
+            fields = set(error.message_dict)
+            if fields == {"decision"} and supervisor is not None:
+                decision = (
+                    searches.PastDecision(refused_by=supervisor, reason=_NOT_EXHAUSTED)
+                    if rng.random() < 0.04
+                    else searches.PastDecision(approved_by=supervisor)
+                )
+            elif fields == {"outcome"}:
+                outcome = None
+            else:
+                raise
+        else:
+            break
+    else:  # pragma: no cover - the loop settles within three tries
+        raise RuntimeError("a demo past search could not be entered")
+    if search.status == "refused":
+        what = "refused by a supervisor" if decision.refused_by else _REFUSED
+        return f"{what} (transcribed)", search
+    if search.status == "authorised":
+        return "overdue, never documented (transcribed)", search
+    return "documented (transcribed)", search
+
+
+def _searches(
+    officers: list[Account], open_cases: dict[str, list[str]], rng: random.Random, admin: Actor
+) -> str:
+    """The demo's searches; returns a summary of what happened. The past year (eleven months
+    back to one month ago) is transcribed with ``do_enter_past_search``; the last month's
+    searches go through the live actions, today."""
     systems = {code: ExternalSystem.objects.get(code=code) for code in ("mirs", "vendor-fr")}
     able = {
         code: [o for o in officers if check_access(o, system).allowed]
@@ -515,7 +612,8 @@ def _searches(officers: list[Account], open_cases: dict[str, list[str]], rng: ra
     supervisors = {a.pk: a for a in Account.objects.filter(role=Role.SUPERVISOR.value)}
     units = dict(Account.objects.values_list("pk", "org_unit__code"))
     tally: dict[str, int] = {}
-    for n in range(_SEARCHES):
+
+    def pick() -> tuple[Account, searches.SearchRequest]:
         system = "vendor-fr" if able["vendor-fr"] and rng.random() < 0.15 else "mirs"
         officer = rng.choice(unable if rng.random() < 0.04 else able[system])
         purpose = _weighted(rng, _PURPOSES)
@@ -525,14 +623,22 @@ def _searches(officers: list[Account], open_cases: dict[str, list[str]], rng: ra
         case = rng.choice(open_cases[units[officer.pk]])
         if rng.random() < 0.02:
             case = f"BAL-{units[officer.pk][-1].upper()}-2026-0001"  # a closed case
+        return officer, _demo_request(rng, system, purpose, case, posture)
+
+    for day in _past_days(rng):
+        officer, request = pick()
+        what, search = _enter_past(rng, request, officer, day=day, examiners=officers, admin=admin)
+        if search.status == "documented" and rng.random() < 0.9:
+            searches.do_record_roi_number(
+                search.pk, f"ROI-BAL-{day.year}-{search.pk:04d}", actor=_actor(officer)
+            )
+        tally[what] = tally.get(what, 0) + 1
+    for n in range(_SEARCHES):
+        officer, request = pick()
         try:
-            search = searches.do_request_search(
-                _demo_request(rng, system, purpose, case, posture), actor=_actor(officer)
-            )
+            search = searches.do_request_search(request, actor=_actor(officer))
         except searches.SearchRefused:
-            tally["refused by the policy or the access rule"] = (
-                tally.get("refused by the policy or the access rule", 0) + 1
-            )
+            tally[_REFUSED] = tally.get(_REFUSED, 0) + 1
             continue
         outcome = "documented"
         if search.status == "pending_approval":
@@ -540,9 +646,7 @@ def _searches(officers: list[Account], open_cases: dict[str, list[str]], rng: ra
             if n >= _SEARCHES - 8:
                 outcome = "awaiting approval"
             elif rng.random() < 0.04:
-                searches.do_refuse_search(
-                    search.pk, actor=supervisor, reason="Conventional techniques not exhausted."
-                )
+                searches.do_refuse_search(search.pk, actor=supervisor, reason=_NOT_EXHAUSTED)
                 outcome = "refused by a supervisor"
             else:
                 searches.do_approve_search(
@@ -596,7 +700,7 @@ def load_demo() -> Iterator[str]:
             _acknowledge(officers, systems, admin)
             _search_policies(admin)
             open_cases = _cases(admin)
-            summary = _searches(officers, open_cases, rng)
+            summary = _searches(officers, open_cases, rng, admin)
         yield f"created {Account.objects.count()} accounts, 3 systems, grants and training"
         yield f"searches: {summary}"
     checkpoint = sign_checkpoint_if_grown()

@@ -58,6 +58,8 @@ class Permission(StrEnum):
     MANAGE_SEARCH_POLICY = "manage_search_policy"
     VIEW_ACCESS_COUNTS = "view_access_counts"
     BULK_IMPORT = "bulk_import"
+    # Transcribe searches run before searchledger, from paper logs or case files.
+    ENTER_PAST_SEARCHES = "enter_past_searches"
     # One's own sign-in factors and personal API tokens (every role; never a token scope).
     MANAGE_OWN_CREDENTIALS = "manage_own_credentials"
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, TypeVar
 
@@ -66,6 +66,7 @@ from searchledger.core.searches import (
 from searchledger.ledger.events import LedgerEventType
 
 __all__ = [
+    "PastDecision",
     "PolicySettings",
     "SearchOutcome",
     "SearchRefused",
@@ -76,6 +77,7 @@ __all__ = [
     "do_close_case",
     "do_create_offence_category",
     "do_document_outcome",
+    "do_enter_past_search",
     "do_log_search_export",
     "do_log_search_view",
     "do_open_case",
@@ -501,12 +503,18 @@ def do_request_search(request: SearchRequest, *, actor: Actor) -> SearchRecord:
     return search
 
 
-def _record_request(request: SearchRequest, actor: Actor) -> tuple[SearchRecord, PolicyDecision]:
-    require(actor, Permission.REQUEST_SEARCH)
-    if actor.is_system:
-        raise PermissionDenied("the system itself never searches")
-    officer = _account(actor)
-    errors: dict[str, str] = {}
+_STATUS = {
+    Verdict.ALLOW: SearchStatus.AUTHORISED,
+    Verdict.NEEDS_APPROVAL: SearchStatus.PENDING_APPROVAL,
+    Verdict.REFUSE: SearchStatus.REFUSED,
+}
+
+
+def _validate_request(
+    request: SearchRequest, officer: Account, errors: dict[str, str]
+) -> tuple[ExternalSystem, OffenceCategory, SearchPolicy, Case | None, SearchRequestFacts]:
+    """The checks of a request before any decision, adding to ``errors``; raises
+    ``ValidationError`` naming every field if anything is wrong."""
     system = ExternalSystem.objects.filter(code=request.system_code).first()
     if system is None:
         errors["system"] = f"no system with code {request.system_code!r}"
@@ -553,13 +561,23 @@ def _record_request(request: SearchRequest, actor: Actor) -> tuple[SearchRecord,
             errors.setdefault(name, problem)
     if errors or system is None or purpose is None or policy is None:
         raise ValidationError(errors)
-    decision = _decide(officer, system, facts, policy)
-    status = {
-        Verdict.ALLOW: SearchStatus.AUTHORISED,
-        Verdict.NEEDS_APPROVAL: SearchStatus.PENDING_APPROVAL,
-        Verdict.REFUSE: SearchStatus.REFUSED,
-    }[decision.verdict]
-    search = SearchRecord(
+    return system, purpose, policy, case, facts
+
+
+def _new_record(
+    *,
+    officer: Account,
+    system: ExternalSystem,
+    purpose: OffenceCategory,
+    policy: SearchPolicy,
+    case: Case | None,
+    facts: SearchRequestFacts,
+    request: SearchRequest,
+    decision: PolicyDecision,
+) -> SearchRecord:
+    """The unsaved record of a decided request (``requested_at`` still to be set)."""
+    status = _STATUS[decision.verdict]
+    return SearchRecord(
         officer=officer,
         system=system,
         org_unit=officer.org_unit,
@@ -580,8 +598,28 @@ def _record_request(request: SearchRequest, actor: Actor) -> tuple[SearchRecord,
         probe_source_notes=request.probe_source_notes.strip(),
         probe_lawfully_obtained=request.probe_lawfully_obtained,
         attested_not_protected=request.attested_not_protected,
-        requested_at=timezone.now(),
     )
+
+
+def _record_request(request: SearchRequest, actor: Actor) -> tuple[SearchRecord, PolicyDecision]:
+    require(actor, Permission.REQUEST_SEARCH)
+    if actor.is_system:
+        raise PermissionDenied("the system itself never searches")
+    officer = _account(actor)
+    system, purpose, policy, case, facts = _validate_request(request, officer, {})
+    decision = _decide(officer, system, facts, policy)
+    status = _STATUS[decision.verdict]
+    search = _new_record(
+        officer=officer,
+        system=system,
+        purpose=purpose,
+        policy=policy,
+        case=case,
+        facts=facts,
+        request=request,
+        decision=decision,
+    )
+    search.requested_at = timezone.now()
     if status is SearchStatus.AUTHORISED:
         _due(search)
     search.save(force_insert=True)
@@ -725,28 +763,10 @@ def do_cancel_search(search_id: int, *, actor: Actor, reason: str) -> SearchReco
 # --------------------------------------------------------------------------- the outcome
 
 
-@transaction.atomic
-def do_document_outcome(search_id: int, outcome: SearchOutcome, *, actor: Actor) -> SearchRecord:
-    """Record what an authorised search returned, who vetted the candidates and how, whether
-    a lead was derived and what followed. Once only, by the officer who ran it."""
-    require(actor, Permission.REQUEST_SEARCH)
-    search = _lock(search_id)
-    if actor.account_id != search.officer_id:
-        raise PermissionDenied("only the officer who ran the search documents its outcome")
-    if search.status == SearchStatus.DOCUMENTED:
-        when = timezone.localtime(search.documented_at) if search.documented_at else None
-        raise ValidationError(
-            {"search": f"the outcome of search {search.pk} was already documented on {when:%F}"}
-        )
-    if search.status != SearchStatus.AUTHORISED:
-        raise ValidationError(
-            {
-                "search": f"search {search.pk} is {search.status}; only an authorised search has "
-                "an outcome to document"
-            }
-        )
-    errors: dict[str, str] = {}
-    now = timezone.now()
+def _outcome_problems(
+    search: SearchRecord, outcome: SearchOutcome, now: datetime, errors: dict[str, str]
+) -> list[Vetting]:
+    """Check ``outcome`` for ``search``, adding problems to ``errors``; the vettings."""
     if outcome.searched_at > now:
         errors["searched_at"] = "the search cannot have been run in the future"
     elif outcome.searched_at < search.requested_at:
@@ -771,6 +791,32 @@ def do_document_outcome(search_id: int, outcome: SearchOutcome, *, actor: Actor)
     )
     for name, problem in outcome_errors(facts, search.policy.facts()).items():
         errors.setdefault(name, problem)
+    return vettings
+
+
+@transaction.atomic
+def do_document_outcome(search_id: int, outcome: SearchOutcome, *, actor: Actor) -> SearchRecord:
+    """Record what an authorised search returned, who vetted the candidates and how, whether
+    a lead was derived and what followed. Once only, by the officer who ran it."""
+    require(actor, Permission.REQUEST_SEARCH)
+    search = _lock(search_id)
+    if actor.account_id != search.officer_id:
+        raise PermissionDenied("only the officer who ran the search documents its outcome")
+    if search.status == SearchStatus.DOCUMENTED:
+        when = timezone.localtime(search.documented_at) if search.documented_at else None
+        raise ValidationError(
+            {"search": f"the outcome of search {search.pk} was already documented on {when:%F}"}
+        )
+    if search.status != SearchStatus.AUTHORISED:
+        raise ValidationError(
+            {
+                "search": f"search {search.pk} is {search.status}; only an authorised search has "
+                "an outcome to document"
+            }
+        )
+    now = timezone.now()
+    errors: dict[str, str] = {}
+    vettings = _outcome_problems(search, outcome, now, errors)
     if errors:
         raise ValidationError(errors)
     search.status = SearchStatus.DOCUMENTED.value
@@ -844,6 +890,179 @@ def do_record_roi_number(search_id: int, roi_number: str, *, actor: Actor) -> Se
         search,
         actor,
         personal={"roi_number": search.roi_number},
+    )
+    return search
+
+
+# --------------------------------------------------------------------------- past searches
+
+PAST_LIMIT_DAYS = 3 * 365
+
+
+@dataclass(frozen=True)
+class PastDecision:
+    """Who decided a past request the policy sent for approval: ``approved_by`` or
+    ``refused_by`` (with ``reason``), the officer's supervisor or an administrator. Leave
+    both empty when the policy itself authorised or refused the request."""
+
+    approved_by: int | None = None
+    refused_by: int | None = None
+    reason: str = ""
+
+
+def _past_time_problems(
+    requested_at: datetime, source: str, now: datetime, errors: dict[str, str]
+) -> None:
+    """A past request is dated in the last :data:`PAST_LIMIT_DAYS` and has a source."""
+    if not source.strip():
+        errors["source"] = "say where the search was transcribed from"
+    if timezone.is_naive(requested_at):
+        errors["requested_at"] = "give the time with its time zone"
+    elif requested_at > now:
+        errors["requested_at"] = "a past search cannot have been requested in the future"
+    elif requested_at < now - timedelta(days=PAST_LIMIT_DAYS):
+        errors["requested_at"] = f"only searches of the last {PAST_LIMIT_DAYS} days are entered"
+
+
+def _past_decider(
+    decision: PastDecision, verdict: PolicyDecision, officer: Account, errors: dict[str, str]
+) -> int | None:
+    """Who decided a past request, checked against what the policy asked for."""
+    decider_id = decision.approved_by or decision.refused_by
+    if decision.approved_by and decision.refused_by:
+        errors["decision"] = "a request is either approved or refused, not both"
+    elif verdict.verdict is Verdict.NEEDS_APPROVAL:
+        if decider_id is None:
+            errors["decision"] = "the policy asks for approval: say who approved or refused it"
+        else:
+            decider = Account.objects.filter(pk=decider_id).first()
+            if (
+                decider is None
+                or decider.pk == officer.pk
+                or not (decider.role == Role.ADMINISTRATOR or decider.pk == officer.supervisor_id)
+            ):
+                errors["decision"] = (
+                    "only the officer's supervisor or an administrator decided, never the officer"
+                )
+            elif decision.refused_by and not decision.reason.strip():
+                errors["decision"] = "give the reason the request was refused"
+    elif decider_id is not None:
+        errors["decision"] = f"the policy decided this request itself ({verdict.verdict.value})"
+    return decider_id
+
+
+@transaction.atomic
+def do_enter_past_search(
+    request: SearchRequest,
+    *,
+    officer_id: int,
+    requested_at: datetime,
+    outcome: SearchOutcome | None,
+    decision: PastDecision,
+    actor: Actor,
+    source: str,
+) -> SearchRecord:
+    """Transcribe a search run before the agency used searchledger (from a paper log or a
+    case file), as ``officer_id`` requested it at ``requested_at``.
+
+    The request is checked as a live one and decided by the policy in force *today* for the
+    officer's unit and the system, with the access rule on today's grant facts (the grant
+    records do not say reliably what stood on a past day). The record's own times follow
+    ``requested_at`` (authorised then, documentation due from that day, so an undocumented
+    past search is overdue at once); it is marked ``entered_after_the_fact``. One ledger entry
+    records it, at the real time of entry, with the original times and the ``source``.
+    Raises ``ValidationError`` naming each field, writing nothing; a refusal is returned as
+    a record in status ``refused``, not raised."""
+    require(actor, Permission.ENTER_PAST_SEARCHES)
+    errors: dict[str, str] = {}
+    now = timezone.now()
+    _past_time_problems(requested_at, source, now, errors)
+    officer = (
+        Account.objects.select_related("org_unit").filter(pk=officer_id, is_active=True).first()
+    )
+    if officer is None or not officer.may(Permission.REQUEST_SEARCH):
+        errors["officer"] = f"no active account with id {officer_id} that may search"
+        raise ValidationError(errors)
+    system, purpose, policy, case, facts = _validate_request(request, officer, errors)
+    verdict = _decide(officer, system, facts, policy)
+    search = _new_record(
+        officer=officer,
+        system=system,
+        purpose=purpose,
+        policy=policy,
+        case=case,
+        facts=facts,
+        request=request,
+        decision=verdict,
+    )
+    search.requested_at = requested_at
+    search.entered_after_the_fact = True
+    search.entered_at = now
+    search.entered_from = source.strip()
+    decider_id = _past_decider(decision, verdict, officer, errors)
+    if decision.approved_by and not errors:
+        search.status = SearchStatus.AUTHORISED.value
+    elif decision.refused_by and not errors:
+        search.status = SearchStatus.REFUSED.value
+    if decider_id is not None and not errors:
+        search.decided_by_id = decider_id
+        search.decided_at = requested_at
+        search.decision_note = decision.reason.strip()
+    vettings: list[Vetting] = []
+    if outcome is not None:
+        if search.status != SearchStatus.AUTHORISED and "decision" not in errors:
+            errors["outcome"] = f"a {search.status} request has no outcome"
+        else:
+            vettings = _outcome_problems(search, outcome, now, errors)
+    if errors:
+        raise ValidationError(errors)
+    if search.status == SearchStatus.AUTHORISED:
+        search.authorised_at = requested_at
+        search.documentation_due = documentation_due(
+            timezone.localdate(requested_at), policy.facts()
+        )
+    if outcome is not None:
+        search.status = SearchStatus.DOCUMENTED.value
+        search.searched_at = outcome.searched_at
+        search.candidates_returned = outcome.candidates_returned
+        search.lead_derived = outcome.lead_derived
+        search.further_action = outcome.further_action.strip()
+        search.documented_at = now
+    search.save(force_insert=True)
+    for vetting in outcome.vettings if outcome is not None else ():
+        SearchVetting(
+            search=search,
+            vetter_id=vetting.vetter_id,
+            result=vetting.result,
+            notes=vetting.notes.strip(),
+            recorded_at=now,
+        ).save(force_insert=True)
+    due = search.documentation_due
+    _append(
+        LedgerEventType.SEARCH_ENTERED_AFTER_THE_FACT,
+        search,
+        actor,
+        data={
+            "entered_after_the_fact": True,
+            "org_unit": officer.org_unit.code if officer.org_unit else None,
+            "purpose": purpose.code,
+            "requested_at": requested_at.isoformat(),
+            "verdict": verdict.verdict.value,
+            "reasons": [c.value for c in verdict.codes],
+            "decided_by": search.decided_by_id,
+            "documentation_due": due.isoformat() if due else None,
+            "searched_at": search.searched_at.isoformat() if search.searched_at else None,
+            "candidates_returned": search.candidates_returned,
+            "vettings": [{"vetter": v.vetter_id, "result": v.result.value} for v in vettings],
+            "lead_derived": search.lead_derived,
+        },
+        personal={
+            "source": source.strip(),
+            "case_number": search.case_number,
+            "justification": search.justification,
+            "decision_note": search.decision_note,
+            "further_action": search.further_action,
+        },
     )
     return search
 

@@ -236,6 +236,11 @@ class SearchRecord(models.Model):
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.TextField(blank=True)
 
+    # Transcribed later from a paper log or case file (``do_enter_past_search``).
+    entered_after_the_fact = models.BooleanField(default=False)
+    entered_at = models.DateTimeField(null=True, blank=True)
+    entered_from = models.TextField(blank=True)
+
     class Meta:
         ordering = ["-requested_at", "-pk"]
         indexes = [models.Index(fields=["status", "documentation_due"])]
