@@ -92,6 +92,10 @@ INSTALLED_APPS = [
     "searchledger.apps.grants",
     "searchledger.apps.searches",
     "searchledger.apps.bulk",
+    "searchledger.apps.findings",
+    "searchledger.apps.reviews",
+    "searchledger.apps.accesslogs",
+    "searchledger.apps.reconciliation",
     "searchledger.apps.web",
 ]
 

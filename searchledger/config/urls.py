@@ -23,5 +23,9 @@ urlpatterns = [
     path("training/", include("searchledger.apps.training.urls")),
     path("bulk/", include("searchledger.apps.bulk.urls")),
     path("searches/", include("searchledger.apps.searches.urls")),
+    path("findings/", include("searchledger.apps.findings.urls")),
+    path("reviews/", include("searchledger.apps.reviews.urls")),
+    path("access-logs/", include("searchledger.apps.accesslogs.urls")),
+    path("reconciliation/", include("searchledger.apps.reconciliation.urls")),
     path("api/", api.urls),
 ]

@@ -60,6 +60,15 @@ class Permission(StrEnum):
     BULK_IMPORT = "bulk_import"
     # Transcribe searches run before searchledger, from paper logs or case files.
     ENTER_PAST_SEARCHES = "enter_past_searches"
+    # Supervisory review: open review campaigns and record the review of sampled searches.
+    REVIEW_SEARCHES = "review_searches"
+    # Findings from reviews and reconciliation: read them (scoped), and work them.
+    VIEW_FINDINGS = "view_findings"
+    MANAGE_FINDINGS = "manage_findings"
+    # External systems' own access logs: import them, map their accounts to people.
+    IMPORT_ACCESS_LOGS = "import_access_logs"
+    # Reconcile imported access logs against documented searches.
+    RECONCILE = "reconcile"
     # One's own sign-in factors and personal API tokens (every role; never a token scope).
     MANAGE_OWN_CREDENTIALS = "manage_own_credentials"
 
@@ -85,10 +94,24 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.VIEW_ACCESS_COUNTS,
         Permission.DECIDE_SEARCH,
         Permission.MANAGE_CASES,
+        Permission.REVIEW_SEARCHES,
+        Permission.VIEW_FINDINGS,
+        Permission.MANAGE_FINDINGS,
     },
-    # Auditors and oversight bodies read and verify; they never change records.
-    Role.AUDITOR: _EVERYONE | {Permission.VIEW_LEDGER, Permission.VIEW_ACCESS_COUNTS},
-    Role.OVERSIGHT: _EVERYONE | {Permission.VIEW_LEDGER, Permission.VIEW_ACCESS_COUNTS},
+    # Auditors read and verify; they never change search or access records, but they review
+    # searches, reconcile the external logs and work the findings that come out of both.
+    Role.AUDITOR: _EVERYONE
+    | {
+        Permission.VIEW_LEDGER,
+        Permission.VIEW_ACCESS_COUNTS,
+        Permission.REVIEW_SEARCHES,
+        Permission.VIEW_FINDINGS,
+        Permission.MANAGE_FINDINGS,
+        Permission.RECONCILE,
+    },
+    # Oversight bodies read only.
+    Role.OVERSIGHT: _EVERYONE
+    | {Permission.VIEW_LEDGER, Permission.VIEW_ACCESS_COUNTS, Permission.VIEW_FINDINGS},
     Role.ADMINISTRATOR: frozenset(Permission),
 }
 

@@ -1,0 +1,1 @@
+"""External systems' own access logs: column mappings, imports and account mappings."""

@@ -1,0 +1,5 @@
+"""Persistence for findings. Rows change only through ``findings.actions``."""
+
+from __future__ import annotations
+
+__all__: list[str] = []

@@ -1,0 +1,1 @@
+"""Reconciliation of imported access logs against documented searches."""

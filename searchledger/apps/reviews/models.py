@@ -1,0 +1,5 @@
+"""Persistence for supervisory review. Rows change only through ``reviews.actions``."""
+
+from __future__ import annotations
+
+__all__: list[str] = []
