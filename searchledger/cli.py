@@ -87,8 +87,57 @@ def cmd_manage(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _verifier_key_arg(text: str, what: str) -> str:
+    """A verifier key given inline or as the path of a file holding it."""
+    candidate = Path(text)
+    if "+" not in text or candidate.is_file():
+        try:
+            return candidate.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise CommandError(
+                f"{what}: {text!r} is neither a verifier key nor a file: {exc}"
+            ) from exc
+    return text
+
+
+def cmd_verify_tiles(args: argparse.Namespace) -> int:
+    """Verify a published checkpoint and its tiles with the log's verifier key only."""
+    from searchledger.ledger.note import NoteError, Verifier
+    from searchledger.ledger.offline import OfflineVerificationError, verify_tile_directory
+
+    if not args.key:
+        raise CommandError("--tiles needs --key: the log's verifier key (or a file holding it)")
+    try:
+        verifier = Verifier.from_verifier_key(_verifier_key_arg(args.key, "--key"))
+        witnesses = [
+            Verifier.from_verifier_key(_verifier_key_arg(k, "--witness")) for k in args.witness
+        ]
+    except NoteError as exc:
+        raise CommandError(f"--key/--witness: {exc}") from exc
+    previous = None
+    if args.since:
+        try:
+            previous = Path(args.since).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"--since: {exc}") from exc
+    try:
+        result = verify_tile_directory(
+            Path(args.tiles), verifier, witnesses=witnesses, previous_checkpoint=previous
+        )
+    except OfflineVerificationError as failure:
+        print(f"FAILED: {failure}", file=sys.stderr)
+        return EXIT_VERIFY_FAILED
+    print(result.summary())
+    return EXIT_OK
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
-    """Verify every entry, node, the tree head and every checkpoint."""
+    """Verify every entry, node, the tree head and every checkpoint; with ``--tiles``, a
+    published copy instead, without the database."""
+    if args.tiles:
+        return cmd_verify_tiles(args)
+    if args.witness or args.since:
+        raise CommandError("--witness and --since apply to --tiles only")
     from searchledger.apps.ledger.keys import load_verifier
     from searchledger.apps.ledger.verify import VerificationFailure, verify_ledger
     from searchledger.ledger.note import NoteError, Verifier
@@ -310,7 +359,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = add("manage", cmd_manage, "run a Django management command, e.g. `manage migrate`")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p = add("verify", cmd_verify, "verify the whole ledger; exit 1 naming the first bad entry")
-    p.add_argument("--key", help="verifier key to check checkpoints against (default: own key)")
+    p.add_argument(
+        "--key",
+        help="verifier key (or a file holding it) to check checkpoints against "
+        "(default: own key; required with --tiles)",
+    )
+    p.add_argument(
+        "--tiles",
+        metavar="DIR",
+        help="verify a published checkpoint and its tlog-tiles in DIR, without the database",
+    )
+    p.add_argument(
+        "--witness",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="with --tiles: a witness verifier key whose cosignature to check (repeatable)",
+    )
+    p.add_argument(
+        "--since",
+        metavar="CHECKPOINT",
+        help="with --tiles: an earlier checkpoint file the tree must extend (no fork, no rollback)",
+    )
     add("checkpoint", cmd_checkpoint, "print the latest signed checkpoint")
     add("public-key", cmd_public_key, "print the ledger's verifier key")
     proof = add("proof", lambda a: EXIT_USAGE, "print a Merkle proof as base64 lines")

@@ -314,6 +314,52 @@ def test_export_tiles_can_be_checked_from_the_files_alone(
     read_export(export, verifier)
 
 
+def test_verify_tiles_needs_only_the_files_and_the_key(capsys, admin_actor, tmp_path):
+    append_entries(299, admin_actor)
+    key = public_key(capsys)
+    export = tmp_path / "export"
+    assert run(capsys, "export-tiles", str(export))[0] == 0
+    earlier = tmp_path / "earlier-checkpoint"
+    earlier.write_text((export / tiles.CHECKPOINT_NAME).read_text())
+    append_entries(20, admin_actor)
+    assert run(capsys, "export-tiles", str(export))[0] == 0
+    key_file = tmp_path / "log.vkey"
+    key_file.write_text(key + "\n")
+
+    # An outsider's machine: an empty state directory and no database at all.
+    outsider = dict(os.environ)
+    outsider.update(
+        SEARCHLEDGER_HOME=str(tmp_path / "outsider"),
+        DATABASE_URL=f"sqlite:///{tmp_path / 'no-such-dir' / 'none.db'}",
+    )
+    done = run_process(
+        outsider, "verify", "--tiles", str(export), "--key", str(key_file), "--since", str(earlier)
+    )
+    assert (done.returncode, done.stderr) == (0, ""), done.stderr
+    assert done.stdout.startswith("ok: 320 entries")
+    assert "extends the earlier checkpoint of size 300" in done.stdout
+    assert not (tmp_path / "no-such-dir").exists()
+
+    # The key inline works the same; another log's key is refused with exit status 1.
+    assert run_process(outsider, "verify", "--tiles", str(export), "--key", key).returncode == 0
+    other = Signer.generate("other.example.org").verifier_key()
+    refused = run_process(outsider, "verify", "--tiles", str(export), "--key", other)
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("FAILED: checkpoint")
+
+    # An entry edited in its bundle is named.
+    bundle = export / "tile/entries/001.p/64"
+    data = bundle.read_bytes()
+    bundle.write_bytes(data.replace(b'"by_self":true', b'"by_self":fals', 1))
+    failed = run_process(outsider, "verify", "--tiles", str(export), "--key", key)
+    assert failed.returncode == 1
+    assert "entry 256" in failed.stderr or "does not hash" in failed.stderr, failed.stderr
+
+    # --tiles without --key is a usage error, and --since alone is refused.
+    assert run_process(outsider, "verify", "--tiles", str(export)).returncode == 2
+    assert run(capsys, "verify", "--since", str(earlier))[0] == 2
+
+
 def test_re_export_keeps_published_tiles_and_stays_consistent(capsys, admin_actor, tmp_path):
     append_entries(299, admin_actor)
     verifier = Verifier.from_verifier_key(public_key(capsys))
