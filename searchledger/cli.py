@@ -19,6 +19,8 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from searchledger.core.actor import Actor
+    from searchledger.ledger.note import CosignatureSigner
+    from searchledger.ledger.witness import WitnessState
 
 __all__ = ["main"]
 
@@ -193,7 +195,7 @@ def cmd_proof_consistency(args: argparse.Namespace) -> int:
 def cmd_export_tiles(args: argparse.Namespace) -> int:
     """Write the checkpoint and every tile for it into a directory."""
     from searchledger.apps.ledger import selectors
-    from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
+    from searchledger.apps.ledger.checkpoints import cosigned_note, sign_checkpoint_if_grown
     from searchledger.ledger.tiles import write_tiles
 
     checkpoint = sign_checkpoint_if_grown()
@@ -202,9 +204,150 @@ def cmd_export_tiles(args: argparse.Namespace) -> int:
         checkpoint.size,
         selectors.get_node,
         selectors.entry_bytes,
-        checkpoint.note,
+        cosigned_note(checkpoint),
     )
     print(f"wrote checkpoint and tiles for tree size {checkpoint.size} to {args.directory}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------------
+# The witness (run by an oversight body) and the log's side of it
+# --------------------------------------------------------------------------------------
+
+_WITNESS_KEY = "witness.key"
+_WITNESS_STATE = "state.json"
+
+
+def _write_private(path: Path, data: str, *, exclusive: bool = False) -> None:
+    """Write ``data`` to ``path`` (mode 0600) through a temporary file and a rename."""
+    if exclusive and path.exists():
+        raise CommandError(f"{path} already exists")
+    temporary = path.with_name(path.name + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    temporary.replace(path)
+
+
+def _witness(directory: Path) -> tuple[CosignatureSigner, WitnessState]:
+    """The witness's key and state from its directory."""
+    from searchledger.ledger.note import CosignatureSigner, NoteError
+    from searchledger.ledger.witness import WitnessState
+
+    try:
+        name, seed = (directory / _WITNESS_KEY).read_text(encoding="utf-8").split()
+        signer = CosignatureSigner.from_seed(name, base64.b64decode(seed))
+        state = WitnessState.from_json((directory / _WITNESS_STATE).read_text(encoding="utf-8"))
+    except (OSError, ValueError, KeyError, NoteError) as exc:
+        raise CommandError(
+            f"{directory} is not a witness directory (run `searchledger witness init`): {exc}"
+        ) from exc
+    return signer, state
+
+
+def cmd_witness_init(args: argparse.Namespace) -> int:
+    """Create a witness: its cosigning key and an empty state."""
+    from searchledger.ledger.note import CosignatureSigner
+    from searchledger.ledger.witness import WitnessState
+
+    directory = Path(args.directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    seed = secrets.token_bytes(32)
+    _write_private(directory / _WITNESS_KEY, f"{args.name} {_b64(seed)}\n", exclusive=True)
+    _write_private(directory / _WITNESS_STATE, WitnessState({}).to_json())
+    print(CosignatureSigner.from_seed(args.name, seed).verifier_key())
+    return EXIT_OK
+
+
+def cmd_witness_follow(args: argparse.Namespace) -> int:
+    """Start following a log, identified by its verifier key."""
+    from searchledger.ledger.note import NoteError
+    from searchledger.ledger.witness import WitnessRefused
+
+    directory = Path(args.directory)
+    _, state = _witness(directory)
+    try:
+        new_state = state.follow(_verifier_key_arg(args.log_key, "--log-key"))
+    except (NoteError, WitnessRefused) as exc:
+        raise CommandError(str(exc)) from exc
+    _write_private(directory / _WITNESS_STATE, new_state.to_json())
+    print(f"following {', '.join(sorted(new_state.logs))}")
+    return EXIT_OK
+
+
+def cmd_witness_add_checkpoint(args: argparse.Namespace) -> int:
+    """Check an add-checkpoint request (stdin or FILE); print the cosignature, or refuse
+    loudly and keep the request as evidence."""
+    import time
+
+    from searchledger.ledger.witness import Refusal, WitnessRefused, add_checkpoint
+
+    directory = Path(args.directory)
+    signer, state = _witness(directory)
+    body = Path(args.request).read_text(encoding="utf-8") if args.request else sys.stdin.read()
+    try:
+        new_state, line, checkpoint = add_checkpoint(state, body, signer, int(time.time()))
+    except WitnessRefused as refused:
+        if refused.refusal in {Refusal.INCONSISTENT, Refusal.BAD_SIGNATURE}:
+            evidence = directory / "evidence"
+            evidence.mkdir(exist_ok=True)
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            kept = evidence / f"{stamp}-{refused.refusal.name.lower()}.txt"
+            kept.write_text(body, encoding="utf-8")
+            print(
+                f"REFUSED ({refused.refusal.value}, HTTP {refused.refusal.http_status}): "
+                f"{refused}\nTHE LOG HAS NOT BEEN COSIGNED. The request is kept as evidence in "
+                f"{kept}; report it to the log's operator and to your oversight body.",
+                file=sys.stderr,
+            )
+        else:
+            print(
+                f"REFUSED ({refused.refusal.value}, HTTP {refused.refusal.http_status}): {refused}",
+                file=sys.stderr,
+            )
+        return EXIT_VERIFY_FAILED
+    # The new state is on disk before the cosignature is given out.
+    _write_private(directory / _WITNESS_STATE, new_state.to_json())
+    sys.stdout.write(line)
+    print(f"cosigned {checkpoint.origin} at size {checkpoint.size}", file=sys.stderr)
+    return EXIT_OK
+
+
+def cmd_witness_request(args: argparse.Namespace) -> int:
+    """Print the add-checkpoint request for the latest checkpoint, from ``--old`` size."""
+    from searchledger.apps.ledger import selectors
+    from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
+    from searchledger.ledger.witness import format_add_checkpoint
+
+    checkpoint = sign_checkpoint_if_grown()
+    if args.old > checkpoint.size:
+        raise CommandError(f"--old {args.old} is beyond the checkpoint size {checkpoint.size}")
+    proof = (
+        selectors.consistency_proof(args.old, checkpoint.size)
+        if 0 < args.old < checkpoint.size
+        else []
+    )
+    sys.stdout.write(format_add_checkpoint(args.old, proof, checkpoint.note))
+    return EXIT_OK
+
+
+def cmd_add_cosignature(args: argparse.Namespace) -> int:
+    """Store a witness's cosignature (its answer, on stdin or FILE) of checkpoint ``--size``."""
+    from searchledger.apps.ledger.checkpoints import CosignatureError, store_cosignature
+    from searchledger.ledger.note import NoteError, Verifier
+
+    try:
+        witness = Verifier.from_verifier_key(_verifier_key_arg(args.witness_key, "--witness-key"))
+    except NoteError as exc:
+        raise CommandError(f"--witness-key: {exc}") from exc
+    lines = Path(args.file).read_text(encoding="utf-8") if args.file else sys.stdin.read()
+    try:
+        stored = store_cosignature(args.size, lines, witness)
+    except CosignatureError as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"stored {stored}")
     return EXIT_OK
 
 
@@ -342,6 +485,40 @@ def _iso_date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
 
 
+def _add_witness_commands(
+    add: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser],
+) -> None:
+    """The witness's commands and the log's side of them."""
+    p = add("witness", lambda a: EXIT_USAGE, "run a witness that cosigns consistent checkpoints")
+    witness_sub = p.add_subparsers(dest="witness_command", required=True, metavar="ACTION")
+    p = witness_sub.add_parser("init", help="create a witness key and state in DIR")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--name", required=True, help="the witness's name, e.g. oversight.example.org")
+    p.set_defaults(func=cmd_witness_init)
+    p = witness_sub.add_parser("follow", help="follow a log, given its verifier key")
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--log-key", required=True, help="the log's verifier key (or a file)")
+    p.set_defaults(func=cmd_witness_follow)
+    p = witness_sub.add_parser(
+        "add-checkpoint", help="check an add-checkpoint request and print the cosignature"
+    )
+    p.add_argument("directory", metavar="DIR")
+    p.add_argument("--request", metavar="FILE", help="the request (default: stdin)")
+    p.set_defaults(func=cmd_witness_add_checkpoint)
+    p = add(
+        "witness-request",
+        cmd_witness_request,
+        "print the add-checkpoint request for the latest checkpoint, for a witness",
+    )
+    p.add_argument(
+        "--old", type=_non_negative, required=True, help="the size the witness last cosigned"
+    )
+    p = add("add-cosignature", cmd_add_cosignature, "store a witness's cosignature")
+    p.add_argument("--size", type=_non_negative, required=True, help="the checkpoint's size")
+    p.add_argument("--witness-key", required=True, help="the witness's verifier key (or a file)")
+    p.add_argument("file", nargs="?", metavar="FILE", help="the cosignature (default: stdin)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every sub-command."""
     parser = argparse.ArgumentParser(prog="searchledger", description=__doc__)
@@ -395,6 +572,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_proof_consistency)
     p = add("export-tiles", cmd_export_tiles, "write checkpoint and tlog-tiles to DIR")
     p.add_argument("directory", metavar="DIR")
+    _add_witness_commands(add)
     p = add("serve", cmd_serve, "serve the web app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

@@ -7,17 +7,30 @@ Every checkpoint is kept: ``verify`` checks each one against the entries.
 
 from __future__ import annotations
 
-from django.db import transaction
+from datetime import UTC, datetime
+
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from searchledger.apps.ledger.keys import load_signer
-from searchledger.apps.ledger.models import Checkpoint, TreeHead
+from searchledger.apps.ledger.models import Checkpoint, Cosignature, TreeHead
 from searchledger.ledger import merkle
 from searchledger.ledger.checkpoint import Checkpoint as CheckpointBody
 from searchledger.ledger.checkpoint import sign_checkpoint
-from searchledger.ledger.note import Signer
+from searchledger.ledger.note import (
+    COSIGNATURE_TYPE,
+    NoteError,
+    Signer,
+    Verifier,
+    cosignature_timestamp,
+    open_note,
+)
 
-__all__ = ["sign_checkpoint_if_grown"]
+__all__ = ["CosignatureError", "cosigned_note", "sign_checkpoint_if_grown", "store_cosignature"]
+
+
+class CosignatureError(ValueError):
+    """A cosignature cannot be stored; the message says why."""
 
 
 def sign_checkpoint_if_grown(signer: Signer | None = None) -> Checkpoint:
@@ -40,3 +53,44 @@ def sign_checkpoint_if_grown(signer: Signer | None = None) -> Checkpoint:
         )
         checkpoint.save(force_insert=True)
         return checkpoint
+
+
+def cosigned_note(checkpoint: Checkpoint) -> str:
+    """The checkpoint's note with every stored witness cosignature appended."""
+    lines = [c.signature_line for c in checkpoint.cosignatures.order_by("witness_name", "key_id")]
+    return checkpoint.note + "".join(lines)
+
+
+def store_cosignature(size: int, signature_lines: str, witness: Verifier) -> Cosignature:
+    """Verify a witness's cosignature of the checkpoint of ``size`` and store it.
+
+    ``signature_lines`` is what the witness answered (its signature line). Raises
+    :class:`CosignatureError` if there is no such checkpoint, the key is not a cosignature
+    key, or the line is not a valid cosignature of that checkpoint by ``witness``.
+    """
+    if witness.key_type != COSIGNATURE_TYPE:
+        raise CosignatureError(f"{witness.name} is not a witness cosignature key (type 0x04)")
+    checkpoint = Checkpoint.objects.filter(size=size).first()
+    if checkpoint is None:
+        raise CosignatureError(f"the ledger has no checkpoint of size {size}")
+    text = signature_lines if signature_lines.endswith("\n") else signature_lines + "\n"
+    try:
+        note = open_note(checkpoint.note + text, [witness])
+    except NoteError as exc:
+        raise CosignatureError(f"not a valid cosignature of checkpoint {size}: {exc}") from exc
+    (signature,) = note.verified
+    moment = datetime.fromtimestamp(cosignature_timestamp(signature), tz=UTC)
+    try:
+        with transaction.atomic():
+            cosignature = Cosignature(
+                checkpoint=checkpoint,
+                witness_name=signature.name,
+                key_id=signature.key_id.hex(),
+                cosigned_at=moment,
+                signature_line=signature.line(),
+                received_at=timezone.now(),
+            )
+            cosignature.save(force_insert=True)
+    except IntegrityError as exc:
+        raise CosignatureError(f"{signature.name} has already cosigned checkpoint {size}") from exc
+    return cosignature

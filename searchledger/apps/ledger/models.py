@@ -11,7 +11,14 @@ from typing_extensions import override
 
 from searchledger.ledger.events import LedgerEventType
 
-__all__ = ["Checkpoint", "CommitmentSalt", "LedgerEntry", "LedgerNode", "TreeHead"]
+__all__ = [
+    "Checkpoint",
+    "CommitmentSalt",
+    "Cosignature",
+    "LedgerEntry",
+    "LedgerNode",
+    "TreeHead",
+]
 
 
 class LedgerEntry(models.Model):
@@ -106,6 +113,34 @@ class Checkpoint(models.Model):
     @override
     def __str__(self) -> str:
         return f"checkpoint {self.size}"
+
+
+class Cosignature(models.Model):
+    """A witness's cosignature (C2SP tlog-cosignature) of one checkpoint: the signature
+    line to append to the checkpoint's note. Verified against the witness's key before it is
+    stored; like the checkpoint itself it is a statement about the ledger, not a change to
+    the records in it, so storing one appends no entry."""
+
+    checkpoint = models.ForeignKey(
+        Checkpoint, on_delete=models.PROTECT, related_name="cosignatures"
+    )
+    witness_name = models.CharField(max_length=200)
+    key_id = models.CharField(max_length=8)
+    cosigned_at = models.DateTimeField(help_text="The time the witness states it cosigned.")
+    signature_line = models.TextField()
+    received_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["checkpoint", "witness_name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["checkpoint", "witness_name", "key_id"], name="cosigned_once_per_witness"
+            )
+        ]
+
+    @override
+    def __str__(self) -> str:
+        return f"cosignature of checkpoint {self.checkpoint.size} by {self.witness_name}"
 
 
 class CommitmentSalt(models.Model):

@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from searchledger.apps.ledger import selectors
-from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
+from searchledger.apps.ledger.checkpoints import cosigned_note, sign_checkpoint_if_grown
 from searchledger.apps.ledger.keys import SigningKeyError, load_signer
 from searchledger.apps.web.permissions import requires
 from searchledger.core.roles import Permission
@@ -20,6 +20,7 @@ __all__ = ["ledger_checkpoint", "ledger_index", "ledger_tile"]
 def ledger_index(request: HttpRequest) -> HttpResponse:
     """Tree size, root, the latest checkpoint, the verifier key and the newest entries."""
     size, root = selectors.get_tree_head()
+    checkpoint = selectors.latest_checkpoint()
     try:
         verifier_key: str | None = load_signer().verifier_key()
     except SigningKeyError:
@@ -30,7 +31,9 @@ def ledger_index(request: HttpRequest) -> HttpResponse:
         {
             "size": size,
             "root": root.hex(),
-            "checkpoint": selectors.latest_checkpoint(),
+            "checkpoint": checkpoint,
+            "checkpoint_note": cosigned_note(checkpoint) if checkpoint else "",
+            "cosignatures": list(checkpoint.cosignatures.all()) if checkpoint else [],
             "verifier_key": verifier_key,
             "entries": selectors.list_recent_entries(25),
         },
@@ -39,7 +42,8 @@ def ledger_index(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.VIEW_LEDGER)
 def ledger_checkpoint(request: HttpRequest) -> HttpResponse:
-    """The latest signed checkpoint (signing a new one first if the tree has grown)."""
+    """The latest signed checkpoint (signing a new one first if the tree has grown), with
+    the cosignatures witnesses have returned for it."""
     try:
         checkpoint = sign_checkpoint_if_grown()
     except SigningKeyError as exc:
@@ -49,7 +53,7 @@ def ledger_checkpoint(request: HttpRequest) -> HttpResponse:
             status=503,
             content_type="text/plain; charset=utf-8",
         )
-    response = HttpResponse(checkpoint.note, content_type="text/plain; charset=utf-8")
+    response = HttpResponse(cosigned_note(checkpoint), content_type="text/plain; charset=utf-8")
     response["Cache-Control"] = "no-store"
     return response
 

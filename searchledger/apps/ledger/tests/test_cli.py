@@ -23,7 +23,7 @@ from searchledger.apps.accounts.actions import do_create_account, do_deactivate_
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.ledger import writer
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
-from searchledger.apps.ledger.models import Checkpoint, LedgerEntry
+from searchledger.apps.ledger.models import Checkpoint, Cosignature, LedgerEntry
 from searchledger.apps.ledger.tests.processes import child_env, searchledger_command
 from searchledger.cli import main
 from searchledger.core.actor import Actor
@@ -32,7 +32,14 @@ from searchledger.ledger import merkle, tiles
 from searchledger.ledger.checkpoint import Checkpoint as CheckpointBody
 from searchledger.ledger.checkpoint import CheckpointError, open_checkpoint
 from searchledger.ledger.events import LedgerEventType
-from searchledger.ledger.note import NoteError, Signer, Verifier, compute_key_id
+from searchledger.ledger.note import (
+    CosignatureSigner,
+    NoteError,
+    Signer,
+    Verifier,
+    compute_key_id,
+    cosign_note,
+)
 
 ORIGIN = "test.searchledger.localhost/ledger"
 STRONG_PASSWORD = "correct horse battery staple 42"
@@ -358,6 +365,154 @@ def test_verify_tiles_needs_only_the_files_and_the_key(capsys, admin_actor, tmp_
     # --tiles without --key is a usage error, and --since alone is refused.
     assert run_process(outsider, "verify", "--tiles", str(export)).returncode == 2
     assert run(capsys, "verify", "--since", str(earlier))[0] == 2
+
+
+def test_a_witness_cosigns_consistent_checkpoints_and_refuses_an_inconsistent_one(
+    capsys, client, admin_actor, tmp_path
+):
+    append_entries(20, admin_actor)
+    log_key = public_key(capsys)
+    witness_dir = tmp_path / "witness"
+    code, out, err = run(capsys, "witness", "init", str(witness_dir), "--name", "oig.example")
+    assert (code, err) == (0, "")
+    witness_key = out.strip()
+    assert stat.S_IMODE((witness_dir / "witness.key").stat().st_mode) == 0o600
+    assert run(capsys, "witness", "follow", str(witness_dir), "--log-key", log_key)[0] == 0
+
+    def round_trip(old: int) -> tuple[int, str, str]:
+        code, request, err = run(capsys, "witness-request", "--old", str(old))
+        assert (code, err) == (0, "")
+        (tmp_path / "request").write_text(request)
+        return run(
+            capsys,
+            "witness",
+            "add-checkpoint",
+            str(witness_dir),
+            "--request",
+            str(tmp_path / "request"),
+        )
+
+    code, line, err = round_trip(0)
+    assert code == 0, err
+    assert line.startswith("\u2014 oig.example ")
+    (tmp_path / "cosig").write_text(line)
+    stored = run(
+        capsys,
+        "add-cosignature",
+        "--size",
+        "21",
+        "--witness-key",
+        witness_key,
+        str(tmp_path / "cosig"),
+    )
+    assert stored[0] == 0, stored[2]
+    assert Cosignature.objects.get().witness_name == "oig.example"
+    # The checkpoint served and exported now carries the cosignature, which verifies.
+    served = client.get("/ledger/checkpoint")
+    assert served.status_code in {302, 403}  # anonymous: the page needs VIEW_LEDGER
+    _, note = open_checkpoint(
+        Checkpoint.objects.get(size=21).note + line,
+        Verifier.from_verifier_key(log_key),
+        witnesses=[Verifier.from_verifier_key(witness_key)],
+    )
+    assert {s.name for s in note.verified} >= {"oig.example"}
+    export = tmp_path / "export"
+    assert run(capsys, "export-tiles", str(export))[0] == 0
+    assert (export / tiles.CHECKPOINT_NAME).read_text().endswith(line)
+    # A second cosignature of the same checkpoint by the same witness is refused.
+    again = run(
+        capsys,
+        "add-cosignature",
+        "--size",
+        "21",
+        "--witness-key",
+        witness_key,
+        str(tmp_path / "cosig"),
+    )
+    assert again[0] == 2
+    assert "already cosigned" in again[2]
+
+    # The log grows; the witness cosigns from the size it last saw.
+    append_entries(15, admin_actor)
+    code, line, err = round_trip(21)
+    assert code == 0, err
+    # Asking from a stale size is a conflict naming the witness's size.
+    code, _, err = round_trip(21)
+    assert code == 1
+    assert "conflict" in err
+    assert "36" in err
+
+    # A consistency proof that does not hold (a log showing another history) is refused
+    # loudly, and the request is kept as evidence.
+    append_entries(5, admin_actor)
+    code, request, _ = run(capsys, "witness-request", "--old", "36")
+    lines = request.split("\n")
+    forged = base64.b64encode(bytes(32)).decode()
+    (tmp_path / "forged").write_text("\n".join([lines[0], forged, *lines[2:]]))
+    code, out, err = run(
+        capsys, "witness", "add-checkpoint", str(witness_dir), "--request", str(tmp_path / "forged")
+    )
+    assert code == 1
+    assert out == ""
+    assert "REFUSED (inconsistent, HTTP 422)" in err
+    assert "THE LOG HAS NOT BEEN COSIGNED" in err
+    assert len(list((witness_dir / "evidence").iterdir())) == 1
+    # An empty request is malformed; the witness still stands at 36 and cosigns the
+    # honest request.
+    code, _, err = run(
+        capsys, "witness", "add-checkpoint", str(witness_dir), "--request", "/dev/null"
+    )
+    assert code == 1
+    assert "malformed" in err
+    (tmp_path / "honest").write_text(request)
+    code, line, err = run(
+        capsys, "witness", "add-checkpoint", str(witness_dir), "--request", str(tmp_path / "honest")
+    )
+    assert code == 0, err
+
+
+def test_a_cosignature_by_the_wrong_key_or_for_no_checkpoint_is_refused(
+    capsys, admin_actor, tmp_path
+):
+    append_entries(3, admin_actor)
+    assert run(capsys, "checkpoint")[0] == 0
+    witness = CosignatureSigner.generate("oig.example")
+    impostor = CosignatureSigner.generate("oig.example")
+    line = cosign_note(Checkpoint.objects.get().note, impostor, 1_790_000_000).rsplit("\n", 2)[1]
+    (tmp_path / "cosig").write_text(line + "\n")
+    refused = run(
+        capsys,
+        "add-cosignature",
+        "--size",
+        "4",
+        "--witness-key",
+        witness.verifier_key(),
+        str(tmp_path / "cosig"),
+    )
+    assert refused[0] == 2
+    assert "not a valid cosignature" in refused[2]
+    missing = run(
+        capsys,
+        "add-cosignature",
+        "--size",
+        "99",
+        "--witness-key",
+        witness.verifier_key(),
+        str(tmp_path / "cosig"),
+    )
+    assert missing[0] == 2
+    assert "no checkpoint of size 99" in missing[2]
+    log_key_as_witness = run(
+        capsys,
+        "add-cosignature",
+        "--size",
+        "4",
+        "--witness-key",
+        public_key(capsys),
+        str(tmp_path / "cosig"),
+    )
+    assert log_key_as_witness[0] == 2
+    assert "not a witness cosignature key" in log_key_as_witness[2]
 
 
 def test_re_export_keeps_published_tiles_and_stays_consistent(capsys, admin_actor, tmp_path):
