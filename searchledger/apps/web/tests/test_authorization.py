@@ -41,6 +41,11 @@ from searchledger.apps.grants.models import AccessGrant
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
 from searchledger.apps.ledger.keys import create_signing_key
 from searchledger.apps.ledger.models import Checkpoint, LedgerEntry
+from searchledger.apps.reviews.tests.matrix import (
+    CHECKLIST_FORM,
+    SAMPLE_REVIEW_CONTEXT,
+    build_review_world,
+)
 from searchledger.apps.searches import actions as search_actions
 from searchledger.apps.searches.models import Case, OffenceCategory, SearchPolicy, SearchRecord
 from searchledger.apps.searches.probes import do_store_probe_image
@@ -73,6 +78,9 @@ DECIDERS = frozenset({Role.SUPERVISOR.value, Role.ADMINISTRATOR.value})
 COUNTERS = frozenset(
     {Role.SUPERVISOR.value, Role.AUDITOR.value, Role.OVERSIGHT.value, Role.ADMINISTRATOR.value}
 )
+# Supervisory review and findings (core.roles): oversight reads findings, and only that.
+REVIEWERS = frozenset({Role.SUPERVISOR.value, Role.AUDITOR.value, Role.ADMINISTRATOR.value})
+FINDING_READERS = REVIEWERS | {Role.OVERSIGHT.value}
 
 
 class Kind(Enum):
@@ -497,6 +505,66 @@ MATRIX: dict[str, Rule] = {
     "searches:roi": Rule(
         Kind.PAGE, SEARCHERS, (post("/searches/{mine}/roi/", {"roi_number": "ROI-1"}),)
     ),
+    # --- Findings (findings/views.py). {open_finding}: open, about the officer, owned by the
+    # supervisor; {closed_finding}: the same, closed. Exporting is a ledger entry.
+    "findings:list": Rule(Kind.PAGE, FINDING_READERS, (get("/findings/?status=open"),)),
+    "findings:export": Rule(
+        Kind.PAGE, FINDING_READERS, (Probe("get", "/findings/export.csv?system=vendor", appends=1),)
+    ),
+    "findings:detail": Rule(Kind.PAGE, FINDING_READERS, (get("/findings/{open_finding}/"),)),
+    "findings:assign": Rule(
+        Kind.PAGE, REVIEWERS, (post("/findings/{open_finding}/assign/", {"owner": ""}),)
+    ),
+    "findings:remediation": Rule(
+        Kind.PAGE,
+        REVIEWERS,
+        (post("/findings/{open_finding}/remediation/", {"remediation": "Retrained."}),),
+    ),
+    "findings:close": Rule(
+        Kind.PAGE,
+        REVIEWERS,
+        (post("/findings/{open_finding}/close/", {"resolution": "no_issue", "note": "Checked."}),),
+    ),
+    "findings:reopen": Rule(
+        Kind.PAGE,
+        REVIEWERS,
+        (post("/findings/{closed_finding}/reopen/", {"reason": "New facts."}),),
+    ),
+    # --- Supervisory review (reviews/views.py). Opening a campaign appends two entries (the
+    # campaign and its sample). {campaign} sampled {review_item}, a search by an officer in
+    # the supervisor's unit; {empty_campaign} sampled nothing and may be closed.
+    "reviews:list": Rule(Kind.PAGE, REVIEWERS, (get("/reviews/"),)),
+    "reviews:open": Rule(
+        Kind.PAGE,
+        REVIEWERS,
+        (
+            get("/reviews/open/"),
+            Probe(
+                "post",
+                "/reviews/open/",
+                data={
+                    "org_unit": CASE_UNIT,
+                    "period_start": "{today}",
+                    "period_end": "{today}",
+                    "deadline": "{later}",
+                    "random_share": "0.1",
+                    "seed": "1",
+                },
+                success=302,
+                appends=2,
+            ),
+        ),
+    ),
+    "reviews:detail": Rule(Kind.PAGE, REVIEWERS, (get("/reviews/{campaign}/"),)),
+    "reviews:close": Rule(Kind.PAGE, REVIEWERS, (post("/reviews/{empty_campaign}/close/", {}),)),
+    "reviews:item": Rule(
+        Kind.PAGE,
+        REVIEWERS,
+        (
+            get("/reviews/items/{review_item}/"),
+            post("/reviews/items/{review_item}/", CHECKLIST_FORM),
+        ),
+    ),
     # OIDC single sign-on is off unless configured: its URLs answer 404 to everybody
     # (accounts/tests/test_sso.py tries them with single sign-on configured).
     "oidc_authentication_init": Rule(Kind.NOWHERE, frozenset(), (get("/oidc/authenticate/"),)),
@@ -557,6 +625,7 @@ SAMPLE_CONTEXT = {
     "today": "2026-01-01",
     "later": "2026-02-01",
     **SAMPLE_SEARCH_CONTEXT,
+    **SAMPLE_REVIEW_CONTEXT,
 }
 
 
@@ -663,6 +732,7 @@ def _build_world() -> World:
     ).token
     probed = _probe_search(admin_actor, Actor(account_id=officer, role=Role.OFFICER))
     searches = build_search_world(admin_actor, accounts)
+    searches.update(build_review_world(admin_actor, accounts))
     checkpoint = sign_checkpoint_if_grown()
     return World(
         accounts=accounts,
