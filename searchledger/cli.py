@@ -436,6 +436,90 @@ def cmd_import_csv(args: argparse.Namespace) -> int:
     return EXIT_OK if report.clean else EXIT_USAGE
 
 
+def _validation_text(exc: Exception) -> str:
+    """A ValidationError's messages on one line."""
+    messages = getattr(exc, "messages", None) or [str(exc)]
+    return "; ".join(str(m) for m in messages)
+
+
+def cmd_import_log(args: argparse.Namespace) -> int:
+    """Import a system's own access log (CSV or JSON lines), streaming it from disk, with a
+    progress bar on stderr and a summary; exit 2 if the import fails."""
+    import json
+
+    from django.core.exceptions import PermissionDenied, ValidationError
+    from tqdm import tqdm  # type: ignore[import-untyped]  # tqdm ships no type information
+
+    from searchledger.apps.accesslogs.actions import (
+        do_import_access_log,
+        do_resume_access_log_import,
+        do_set_column_mapping,
+    )
+    from searchledger.core.accesslogs import MappingError, mapping_from_json
+
+    actor = _actor_named(args.actor)
+    bar = tqdm(total=100.0, unit="%", file=sys.stderr, bar_format="{l_bar}{bar}| {elapsed}")
+
+    def progress(phase: str, percent: float) -> None:
+        bar.set_description_str(phase)
+        bar.update(max(0.0, percent - bar.n))
+
+    try:
+        if args.mapping:
+            try:
+                spec = mapping_from_json(json.loads(Path(args.mapping).read_text("utf-8")))
+            except (ValueError, MappingError) as exc:
+                raise CommandError(f"--mapping {args.mapping}: {exc}") from exc
+            mapping = do_set_column_mapping(args.system, spec, actor=actor)
+            print(f"column mapping for {args.system}: version {mapping.version}")
+        if args.resume is not None:
+            log = do_resume_access_log_import(args.resume, actor=actor, progress=progress)
+        else:
+            path = Path(args.file)
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            log = do_import_access_log(
+                args.system,
+                path,
+                original_name=path.name,
+                strict=args.strict,
+                actor=actor,
+                progress=progress,
+            )
+    except (ValidationError, PermissionDenied) as exc:
+        raise CommandError(_validation_text(exc)) from exc
+    finally:
+        bar.close()
+    print(f"import {log.pk} of {log.original_name} into {log.system.code}: {log.status}")
+    print(f"  file SHA-256      {log.sha256} ({log.size:,} bytes)")
+    print(f"  records read      {log.records_read:,}")
+    print(f"  valid events      {log.valid_events:,} (searches {log.searches:,})")
+    print(f"  rejected rows     {log.rejected:,}")
+    print(
+        f"  duplicates        {log.duplicates_in_file:,} within the file, "
+        f"{log.duplicates_earlier:,} already imported"
+    )
+    print(f"  formula-like cells {log.formula_cells:,}")
+    if log.first_event_at is not None:
+        period = f"{log.first_event_at:%Y-%m-%d %H:%M} to {log.last_event_at:%Y-%m-%d %H:%M}"
+        print(f"  period            {period} UTC")
+    for reason, count in log.reject_reasons.items():
+        print(f"    {count:,} rejected: {reason}")
+    if log.rejects_path:
+        print(f"  rejects report    {log.rejects_path}")
+    if log.parquet_path:
+        print(f"  events            {log.parquet_path} (SHA-256 {log.parquet_sha256})")
+    if log.status != "completed":
+        print(f"searchledger import-log: {log.failure}", file=sys.stderr)
+        print(
+            f"  resume with: searchledger import-log {log.system.code} --resume {log.pk} "
+            f"--actor {args.actor}",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    return EXIT_OK
+
+
 def cmd_purge_probe_images(args: argparse.Namespace) -> int:
     """Destroy every probe image whose retention period has ended (run daily)."""
     from django.core.exceptions import PermissionDenied
@@ -519,7 +603,17 @@ def _add_witness_commands(
     p.add_argument("file", nargs="?", metavar="FILE", help="the cosignature (default: stdin)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _import_log_arguments(p: argparse.ArgumentParser) -> None:
+    """The arguments of ``import-log``."""
+    p.add_argument("system", metavar="SYSTEM", help="the system's code")
+    p.add_argument("file", metavar="FILE", nargs="?", help="the log file (not with --resume)")
+    p.add_argument("--mapping", metavar="FILE", help="set this JSON column mapping first")
+    p.add_argument("--strict", action="store_true", help="any rejected row fails the import")
+    p.add_argument("--resume", metavar="ID", type=int, help="resume a failed/interrupted import")
+    p.add_argument("--actor", required=True, help="username of the administrator importing")
+
+
+def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines per sub-command
     """The argument parser for every sub-command."""
     parser = argparse.ArgumentParser(prog="searchledger", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -600,6 +694,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--actor", required=True, help="`system` (cron) or an administrator")
     p.add_argument("--today", type=_iso_date, help="the date to purge as of (default: today)")
+    _import_log_arguments(
+        add("import-log", cmd_import_log, "import a system's own access log with a progress bar")
+    )
     add("load-demo", cmd_load_demo, "load the demo scenario")
     return parser
 

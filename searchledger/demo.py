@@ -46,6 +46,7 @@ from searchledger.apps.accounts.models import Account
 from searchledger.apps.grants.actions import do_approve_grant, do_request_grant
 from searchledger.apps.grants.selectors import check_access
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
+from searchledger.apps.oversight import actions as oversight
 from searchledger.apps.searches import actions as searches
 from searchledger.apps.searches.models import SearchRecord
 from searchledger.apps.systems.actions import SystemDetails, do_create_system, do_publish_rules
@@ -669,6 +670,65 @@ def _searches(
     return ", ".join(f"{count} {what}" for what, count in sorted(tally.items()))
 
 
+CRCL_RECOMMENDATIONS = [
+    "(b) (5) Redacted in the public version. Per CRCL's public summary, this recommendation "
+    "concerns ERO's oversight of its officers' access to databases of facial images.",
+    "(b) (5) Redacted in the public version. Per CRCL's public summary, this recommendation "
+    "concerns ERO's access to facial-recognition databases and the documentation of searches.",
+    "HSI should ensure it is fulfilling its audit requirements, including reviewing instances "
+    "where FRS is accessed and used.",
+]
+_ERO_REASONS = (
+    "Per CRCL's public summary of 24 April 2023, ICE did not concur: facial recognition was "
+    "removed from the Maryland Dashboard in July 2021 and ERO had no access to other "
+    "facial-recognition software."
+)
+
+
+def _oversight_register(admin: Actor, director: Account) -> None:
+    """The CRCL memorandum of 30 September 2022 (complaint 20-05-ICE-0474) and ICE's response
+    of 30 January 2023, as the public record gives them; the action plan for the
+    recommendation ICE concurred with uses this field office's review campaigns."""
+    memo = oversight.do_record_memo(
+        body="DHS Office for Civil Rights and Civil Liberties (CRCL)",
+        reference="Complaint No. 20-05-ICE-0474",
+        title="Recommendations regarding ICE's use of databases containing facial images "
+        "and other sensitive data",
+        issued_on=date(2022, 9, 30),
+        recommendations=CRCL_RECOMMENDATIONS,
+        actor=admin,
+    )
+    first, second, third = memo.recommendations.order_by("number")
+    for recommendation in (first, second):
+        oversight.do_respond_to_recommendation(
+            recommendation.pk,
+            response="non_concur",
+            reasons=_ERO_REASONS,
+            responded_on=date(2023, 1, 30),
+            actor=admin,
+        )
+    oversight.do_respond_to_recommendation(
+        third.pk, response="concur", reasons="", responded_on=date(2023, 1, 30), actor=admin
+    )
+    today = timezone.localdate()
+    oversight.do_add_milestone(
+        third.pk,
+        description="Quarterly supervisory review campaign of every unit's searches, with "
+        "findings routed to supervisors (searchledger reviews).",
+        owner_id=director.pk,
+        due_on=today + timedelta(days=60),
+        actor=admin,
+    )
+    oversight.do_add_milestone(
+        third.pk,
+        description="Reconcile the Maryland Dashboard's own access log against documented "
+        "searches every quarter (searchledger reconciliation).",
+        owner_id=director.pk,
+        due_on=today + timedelta(days=90),
+        actor=admin,
+    )
+
+
 def load_demo() -> Iterator[str]:
     """Load the demo scenario if it is not loaded yet; yield what happened."""
     if Account.objects.filter(username="admin").exists():
@@ -701,6 +761,7 @@ def load_demo() -> Iterator[str]:
             _search_policies(admin)
             open_cases = _cases(admin)
             summary = _searches(officers, open_cases, rng, admin)
+            _oversight_register(admin, Account.objects.get(username="fod"))
         yield f"created {Account.objects.count()} accounts, 3 systems, grants and training"
         yield f"searches: {summary}"
     checkpoint = sign_checkpoint_if_grown()

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "searchledger.apps.reviews",
     "searchledger.apps.accesslogs",
     "searchledger.apps.reconciliation",
+    "searchledger.apps.oversight",
     "searchledger.apps.web",
 ]
 

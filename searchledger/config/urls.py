@@ -27,5 +27,6 @@ urlpatterns = [
     path("reviews/", include("searchledger.apps.reviews.urls")),
     path("access-logs/", include("searchledger.apps.accesslogs.urls")),
     path("reconciliation/", include("searchledger.apps.reconciliation.urls")),
+    path("oversight/", include("searchledger.apps.oversight.urls")),
     path("api/", api.urls),
 ]

@@ -69,6 +69,9 @@ class Permission(StrEnum):
     IMPORT_ACCESS_LOGS = "import_access_logs"
     # Reconcile imported access logs against documented searches.
     RECONCILE = "reconcile"
+    # The register of oversight recommendations: read it (every role), and keep it.
+    VIEW_RECOMMENDATIONS = "view_recommendations"
+    MANAGE_RECOMMENDATIONS = "manage_recommendations"
     # One's own sign-in factors and personal API tokens (every role; never a token scope).
     MANAGE_OWN_CREDENTIALS = "manage_own_credentials"
 
@@ -79,6 +82,7 @@ _EVERYONE = frozenset(
         Permission.VIEW_SYSTEMS,
         Permission.VIEW_GRANTS,
         Permission.MANAGE_OWN_CREDENTIALS,
+        Permission.VIEW_RECOMMENDATIONS,
     }
 )
 _SEARCHERS = frozenset(
@@ -108,6 +112,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.VIEW_FINDINGS,
         Permission.MANAGE_FINDINGS,
         Permission.RECONCILE,
+        Permission.MANAGE_RECOMMENDATIONS,
     },
     # Oversight bodies read only.
     Role.OVERSIGHT: _EVERYONE

@@ -106,6 +106,14 @@ class LedgerEventType(IntEnum):
 
     LEDGER_INITIALISED = 900
 
+    # The register of oversight recommendations (apps.oversight).
+    OVERSIGHT_MEMO_RECORDED = 1000
+    OVERSIGHT_RESPONSE_RECORDED = 1001
+    OVERSIGHT_MILESTONE_ADDED = 1002
+    OVERSIGHT_MILESTONE_DONE = 1003
+    OVERSIGHT_EVIDENCE_LINKED = 1004
+    OVERSIGHT_STATUS_CHANGED = 1005
+
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _FIELD = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

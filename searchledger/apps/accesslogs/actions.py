@@ -435,7 +435,7 @@ def do_run_access_log_import(
         )
     tracker("recording", 95.0)
     try:
-        return _complete(log_import.pk, result, [pk for pk, _ in earlier], actor)
+        completed = _complete(log_import.pk, result, [pk for pk, _ in earlier], actor)
     except _ConcurrentImport:
         parquet_path.unlink(missing_ok=True)
         return _fail(
@@ -446,6 +446,9 @@ def do_run_access_log_import(
             None,
             actor,
         )
+    if progress is not None:
+        progress("completed", 100.0)
+    return completed
 
 
 def _counts(result: engine.RunResult) -> dict[str, Any]:

@@ -41,6 +41,10 @@ from searchledger.apps.grants.models import AccessGrant
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
 from searchledger.apps.ledger.keys import create_signing_key
 from searchledger.apps.ledger.models import Checkpoint, LedgerEntry
+from searchledger.apps.oversight.tests.matrix import (
+    SAMPLE_OVERSIGHT_CONTEXT,
+    build_oversight_world,
+)
 from searchledger.apps.reviews.tests.matrix import (
     CHECKLIST_FORM,
     SAMPLE_REVIEW_CONTEXT,
@@ -74,6 +78,7 @@ LEDGER_READERS = frozenset({Role.AUDITOR.value, Role.OVERSIGHT.value, Role.ADMIN
 
 
 SEARCHERS = frozenset({Role.OFFICER.value, Role.SUPERVISOR.value, Role.ADMINISTRATOR.value})
+RECOMMENDATION_KEEPERS = frozenset({Role.AUDITOR.value, Role.ADMINISTRATOR.value})
 DECIDERS = frozenset({Role.SUPERVISOR.value, Role.ADMINISTRATOR.value})
 COUNTERS = frozenset(
     {Role.SUPERVISOR.value, Role.AUDITOR.value, Role.OVERSIGHT.value, Role.ADMINISTRATOR.value}
@@ -191,6 +196,15 @@ SEARCH_FORM = {
     "probe_source": "surveillance_still",
     "probe_lawfully_obtained": "on",
     "attested_not_protected": "on",
+}
+
+MEMO_FORM = {
+    "body": "DHS OIG",
+    "reference": "OIG-26-01",
+    "title": "Audit of face searches",
+    "issued_on": "{today}",
+    "response_days": "90",
+    "recommendations": "Document searches.\n\nReview them quarterly.",
 }
 
 MATRIX: dict[str, Rule] = {
@@ -505,6 +519,72 @@ MATRIX: dict[str, Rule] = {
     "searches:roi": Rule(
         Kind.PAGE, SEARCHERS, (post("/searches/{mine}/roi/", {"roi_number": "ROI-1"}),)
     ),
+    # The register of oversight recommendations: everyone reads it; auditors and
+    # administrators keep it.
+    "oversight:list": Rule(Kind.PAGE, ROLES, (get("/oversight/"),)),
+    "oversight:memo": Rule(Kind.PAGE, ROLES, (get("/oversight/{memo}/"),)),
+    "oversight:memo_new": Rule(
+        Kind.PAGE,
+        RECOMMENDATION_KEEPERS,
+        (get("/oversight/new/"), post("/oversight/new/", MEMO_FORM)),
+    ),
+    "oversight:respond": Rule(
+        Kind.PAGE,
+        RECOMMENDATION_KEEPERS,
+        (
+            get("/oversight/recommendations/{recommendation}/respond/"),
+            post(
+                "/oversight/recommendations/{recommendation}/respond/",
+                {
+                    "response": "non_concur",
+                    "reasons": "Policy covers it.",
+                    "responded_on": "{today}",
+                },
+            ),
+        ),
+    ),
+    "oversight:milestone_add": Rule(
+        Kind.PAGE,
+        RECOMMENDATION_KEEPERS,
+        (
+            get("/oversight/recommendations/{concurred}/milestones/"),
+            post(
+                "/oversight/recommendations/{concurred}/milestones/",
+                {"description": "Train supervisors.", "owner": "{officer}", "due_on": "{later}"},
+            ),
+        ),
+    ),
+    "oversight:status": Rule(
+        Kind.PAGE,
+        RECOMMENDATION_KEEPERS,
+        (
+            get("/oversight/recommendations/{concurred}/status/"),
+            post(
+                "/oversight/recommendations/{concurred}/status/",
+                {
+                    "status": "open_resolved",
+                    "closure": "",
+                    "note": "Plan accepted.",
+                    "on": "{today}",
+                },
+            ),
+        ),
+    ),
+    "oversight:link_finding": Rule(
+        Kind.PAGE,
+        RECOMMENDATION_KEEPERS,
+        (post("/oversight/recommendations/{recommendation}/findings/", {"finding": "{finding}"}),),
+    ),
+    "oversight:milestone_done": Rule(
+        Kind.PAGE,
+        RECOMMENDATION_KEEPERS,
+        (
+            post(
+                "/oversight/milestones/{milestone}/done/",
+                {"evidence": "Directive 7.", "done_on": "{today}"},
+            ),
+        ),
+    ),
     # --- Findings (findings/views.py). {open_finding}: open, about the officer, owned by the
     # supervisor; {closed_finding}: the same, closed. Exporting is a ledger entry.
     "findings:list": Rule(Kind.PAGE, FINDING_READERS, (get("/findings/?status=open"),)),
@@ -626,6 +706,8 @@ SAMPLE_CONTEXT = {
     "later": "2026-02-01",
     **SAMPLE_SEARCH_CONTEXT,
     **SAMPLE_REVIEW_CONTEXT,
+    **SAMPLE_OVERSIGHT_CONTEXT,
+    "finding": 35,
 }
 
 
@@ -733,6 +815,7 @@ def _build_world() -> World:
     probed = _probe_search(admin_actor, Actor(account_id=officer, role=Role.OFFICER))
     searches = build_search_world(admin_actor, accounts)
     searches.update(build_review_world(admin_actor, accounts))
+    oversight = build_oversight_world(admin_actor, officer)
     checkpoint = sign_checkpoint_if_grown()
     return World(
         accounts=accounts,
@@ -749,6 +832,7 @@ def _build_world() -> World:
             "today": today.isoformat(),
             "later": (today + timedelta(days=30)).isoformat(),
             **searches,
+            **oversight,
         },
     )
 
