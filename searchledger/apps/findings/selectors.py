@@ -9,7 +9,7 @@ work list and the home page.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q, QuerySet
@@ -28,6 +28,7 @@ __all__ = [
     "findings_work",
     "list_findings",
     "visible_findings",
+    "work_findings",
 ]
 
 _AGENCY_WIDE = frozenset({Role.ADMINISTRATOR, Role.AUDITOR, Role.OVERSIGHT})
@@ -118,4 +119,22 @@ def findings_work(actor: Actor, today: date | None = None) -> FindingsWork:
         overdue=mine.filter(due__lt=today).count(),
         escalated=active.filter(escalated_to_id=actor.account_id).count(),
         unassigned=queue,
+    )
+
+
+def work_findings(actor: Actor, today: date | None = None, days: int = 30) -> list[Finding]:
+    """The findings not closed that need ``actor`` within ``days`` (or are late): those they
+    own or that were escalated to them and, for auditors and administrators, the unowned
+    queue. Soonest due first."""
+    today = today or timezone.localdate()
+    if actor.is_system or not actor.may(Permission.MANAGE_FINDINGS):
+        return []
+    mine = Q(owner_id=actor.account_id) | Q(escalated_to_id=actor.account_id)
+    if actor.role in {Role.ADMINISTRATOR, Role.AUDITOR}:
+        mine |= Q(owner__isnull=True)
+    return list(
+        Finding.objects.select_related("subject", "system")
+        .exclude(status=FindingStatus.CLOSED.value)
+        .filter(mine, due__lte=today + timedelta(days=days))
+        .order_by("due", "pk")
     )

@@ -23,6 +23,8 @@ NAVIGATION = [
     ("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS),
     ("Import", "bulk:import", Permission.BULK_IMPORT),
     ("Policies", "searches:policies", Permission.MANAGE_SEARCH_POLICY),
+    ("Reviews", "reviews:list", Permission.REVIEW_SEARCHES),
+    ("Findings", "findings:list", Permission.VIEW_FINDINGS),
     ("Oversight", "oversight:list", Permission.VIEW_RECOMMENDATIONS),
     ("Ledger", "ledger:index", Permission.VIEW_LEDGER),
     ("Security", "accounts:mfa", Permission.MANAGE_OWN_CREDENTIALS),

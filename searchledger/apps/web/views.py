@@ -13,8 +13,10 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from typing_extensions import override
 
+from searchledger.apps.findings import selectors as finding_selectors
 from searchledger.apps.grants import selectors as grant_selectors
 from searchledger.apps.ledger import selectors as ledger_selectors
+from searchledger.apps.reviews import selectors as review_selectors
 from searchledger.apps.systems.models import ExternalSystem
 from searchledger.apps.web.permissions import actor_from_request, public, requires, signed_in
 from searchledger.apps.web.worklist import work_rows
@@ -33,7 +35,8 @@ def home(request: HttpRequest) -> HttpResponse:
         (system, grant_selectors.check_access(user, system))
         for system in ExternalSystem.objects.filter(grants__account=user).distinct()
     ]
-    work = work_rows(actor_from_request(request))
+    actor = actor_from_request(request)
+    work = work_rows(actor)
     return render(
         request,
         "web/home.html",
@@ -44,6 +47,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "work": work[:8],
             "work_total": len(work),
             "work_overdue": sum(1 for item in work if item.overdue),
+            "campaigns": review_selectors.campaign_progress(actor),
+            "findings": finding_selectors.findings_work(actor),
         },
     )
 

@@ -1,7 +1,9 @@
 """The work list: what needs doing soon in an actor's scope, gathered from every app.
 
 Grants (expiring, recertification due, training lapsing, requests to decide), search
-requests awaiting the actor's approval, and search outcomes due or overdue. The home page
+requests awaiting the actor's approval, search outcomes due or overdue, findings the actor
+owns (or that were escalated to them, or, for auditors, the unowned queue) and the sampled
+searches of open review campaigns still to review. The home page
 shows the first few; the work-list page shows all.
 """
 
@@ -14,7 +16,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from searchledger.apps.authz import scoped_accounts
+from searchledger.apps.findings import selectors as finding_selectors
 from searchledger.apps.grants import selectors as grant_selectors
+from searchledger.apps.reviews import selectors as review_selectors
 from searchledger.apps.searches import selectors as search_selectors
 from searchledger.core.actor import Actor
 
@@ -50,6 +54,29 @@ def work_rows(actor: Actor) -> list[WorkRow]:
     rows += [
         WorkRow(w.due_on, w.overdue, w.what, reverse("searches:detail", args=[w.search.pk]))
         for w in search_selectors.search_work_list(accounts)
+    ]
+    today = timezone.localdate()
+    rows += [
+        WorkRow(
+            f.due,
+            f.due < today,
+            f"Work the {f.severity} finding {f.pk} ({f.kind})"
+            + (f" about {f.subject.username}" if f.subject else "")
+            + ("" if f.owner_id else ", unassigned"),
+            reverse("findings:detail", args=[f.pk]),
+        )
+        for f in finding_selectors.work_findings(actor, today)
+    ]
+    rows += [
+        WorkRow(
+            p.campaign.deadline,
+            p.overdue,
+            f"Review {p.remaining} sampled searches of {p.campaign.org_unit.name} "
+            f"({p.campaign.period_start} to {p.campaign.period_end})",
+            reverse("reviews:detail", args=[p.campaign.pk]),
+        )
+        for p in review_selectors.campaign_progress(actor, today)
+        if p.remaining
     ]
     rows.sort(key=lambda row: (row.due_on, row.what))
     return rows

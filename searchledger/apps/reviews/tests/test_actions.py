@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -14,66 +13,16 @@ from django.utils import timezone
 from searchledger.apps.findings.models import Finding
 from searchledger.apps.reviews import actions
 from searchledger.apps.reviews.models import ReviewCampaign, ReviewItem
-from searchledger.apps.searches import actions as searches
 from searchledger.apps.searches.tests.support import (
     actor_for,
     entries_since,
     events_since,
     head,
-    request,
 )
-from searchledger.apps.searches.tests.test_workflow import outcome
+
+from .conftest import ALL_YES, campaign
 
 pytestmark = pytest.mark.django_db
-
-ALL_YES = {
-    "documentation_complete": "yes",
-    "purpose_allowed": "yes",
-    "techniques_attested": "yes",
-    "candidates_vetted": "yes",
-    "lead_correctly_recorded": "yes",
-}
-
-
-@pytest.fixture
-def rworld(fworld):
-    """``fworld`` plus searches by ``searcher`` today: ``no_outcome`` (authorised),
-    ``clean`` (documented with its ROI number), ``no_roi`` (documented without),
-    ``refused`` (a forbidden purpose) and ``retry`` (the same case just after)."""
-    officer = actor_for(fworld["searcher"])
-    no_outcome = searches.do_request_search(request(case_number="A-1"), actor=officer)
-    clean = searches.do_request_search(request(case_number="B-1"), actor=officer)
-    searches.do_document_outcome(clean.pk, outcome(fworld), actor=officer)
-    searches.do_record_roi_number(clean.pk, "ROI-1", actor=officer)
-    no_roi = searches.do_request_search(request(case_number="C-1"), actor=officer)
-    searches.do_document_outcome(no_roi.pk, outcome(fworld), actor=officer)
-    with pytest.raises(searches.SearchRefused) as refusal:
-        searches.do_request_search(
-            request(case_number="D-1", purpose="immigration_civil_enforcement"), actor=officer
-        )
-    retry = searches.do_request_search(request(case_number="D-1"), actor=officer)
-    return {
-        **fworld,
-        "no_outcome": no_outcome,
-        "clean": clean,
-        "no_roi": no_roi,
-        "refused": refusal.value.search,
-        "retry": retry,
-    }
-
-
-def campaign(**change):
-    today = timezone.localdate()
-    values: dict[str, Any] = {
-        "org_unit_code": "bal-fug",
-        "period_start": today - timedelta(days=7),
-        "period_end": today,
-        "deadline": today + timedelta(days=30),
-        "random_share": "0",
-        "seed": 7,
-    }
-    values.update(change)
-    return actions.CampaignRequest(**values)
 
 
 def test_opening_draws_the_sample_by_rule_and_records_it(rworld):
