@@ -538,6 +538,29 @@ def cmd_purge_probe_images(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_escalate_findings(args: argparse.Namespace) -> int:
+    """Escalate every overdue finding to its owner's own supervisor (run daily; a finding is
+    escalated once, so running it again escalates nothing new)."""
+    from django.core.exceptions import PermissionDenied
+    from django.utils import timezone
+
+    from searchledger.apps.findings.actions import do_escalate_overdue_findings
+    from searchledger.core.actor import Actor
+
+    actor = Actor.system() if args.actor == "system" else _actor_named(args.actor)
+    try:
+        escalated = do_escalate_overdue_findings(
+            actor=actor, today=args.today or timezone.localdate()
+        )
+    except PermissionDenied as exc:
+        raise CommandError(f"--actor {args.actor!r}: {exc}") from exc
+    print(f"escalated {len(escalated)} overdue finding(s)")
+    for finding in escalated:
+        to = finding.escalated_to.username if finding.escalated_to else "nobody (the queue)"
+        print(f"  finding {finding.pk} (due {finding.due}) to {to}")
+    return EXIT_OK
+
+
 def cmd_load_demo(args: argparse.Namespace) -> int:
     """Load the demo scenario (idempotent)."""
     from searchledger.demo import load_demo
@@ -694,6 +717,13 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines p
     )
     p.add_argument("--actor", required=True, help="`system` (cron) or an administrator")
     p.add_argument("--today", type=_iso_date, help="the date to purge as of (default: today)")
+    p = add(
+        "escalate-findings",
+        cmd_escalate_findings,
+        "escalate overdue findings to their owners' supervisors",
+    )
+    p.add_argument("--actor", required=True, help="`system` (cron) or an administrator")
+    p.add_argument("--today", type=_iso_date, help="the date to judge overdue by (default: today)")
     _import_log_arguments(
         add("import-log", cmd_import_log, "import a system's own access log with a progress bar")
     )
