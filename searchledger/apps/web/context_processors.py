@@ -22,6 +22,7 @@ NAVIGATION = [
     ("Training", "training:list", Permission.VIEW_GRANTS),
     ("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS),
     ("Import", "bulk:import", Permission.BULK_IMPORT),
+    ("Access logs", "accesslogs:index", Permission.IMPORT_ACCESS_LOGS),
     ("Policies", "searches:policies", Permission.MANAGE_SEARCH_POLICY),
     ("Reviews", "reviews:list", Permission.REVIEW_SEARCHES),
     ("Findings", "findings:list", Permission.VIEW_FINDINGS),

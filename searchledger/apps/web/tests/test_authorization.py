@@ -28,6 +28,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from searchledger.apps.accesslogs.tests.matrix import (
+    ACCESS_LOG_MAPPING_FORM,
+    SAMPLE_ACCESSLOG_CONTEXT,
+    build_accesslog_world,
+)
 from searchledger.apps.accounts.actions import (
     do_assign_account,
     do_create_account,
@@ -85,6 +90,8 @@ COUNTERS = frozenset(
 )
 # Supervisory review and findings (core.roles): oversight reads findings, and only that.
 REVIEWERS = frozenset({Role.SUPERVISOR.value, Role.AUDITOR.value, Role.ADMINISTRATOR.value})
+# Access-log import reports and external accounts (RECONCILE): auditors and administrators.
+LOG_READERS = frozenset({Role.AUDITOR.value, Role.ADMINISTRATOR.value})
 FINDING_READERS = REVIEWERS | {Role.OVERSIGHT.value}
 
 
@@ -356,6 +363,9 @@ MATRIX: dict[str, Rule] = {
     # Searches (api/routers/searches.py): the world gives the officer, the supervisor and
     # the administrator access to "vendor" and an authorised search each ({mine} is the
     # requester's own), and the officer a request awaiting the supervisor ({pending}).
+    "api:list_findings": Rule(
+        Kind.API, FINDING_READERS, (get("/api/findings?status=active&severity=medium"),)
+    ),
     "api:list_purposes": Rule(Kind.API, ROLES, (get("/api/searches/purposes"),)),
     "api:list_searches": Rule(Kind.API, ROLES, (get("/api/searches"),)),
     "api:request_search": Rule(
@@ -645,6 +655,47 @@ MATRIX: dict[str, Rule] = {
             post("/reviews/items/{review_item}/", CHECKLIST_FORM),
         ),
     ),
+    # --- External access logs (accesslogs/views.py; world: accesslogs/tests/matrix.py).
+    # Reading reports and accounts: LOG_READERS; importing and mapping: administrators.
+    # The upload form without a file re-renders with its errors and writes nothing;
+    # resuming {log_import}, which is completed, is refused with a message (302, nothing
+    # written): the gate is what is tested here (accesslogs/tests/test_views.py resumes).
+    "accesslogs:index": Rule(Kind.PAGE, LOG_READERS, (get("/access-logs/"),)),
+    "accesslogs:system": Rule(Kind.PAGE, LOG_READERS, (get("/access-logs/mirs/"),)),
+    "accesslogs:accounts": Rule(Kind.PAGE, LOG_READERS, (get("/access-logs/mirs/accounts/"),)),
+    "accesslogs:detail": Rule(Kind.PAGE, LOG_READERS, (get("/access-logs/imports/{log_import}/"),)),
+    "accesslogs:progress": Rule(
+        Kind.PAGE, LOG_READERS, (get("/access-logs/imports/{log_import}/progress/"),)
+    ),
+    "accesslogs:rejects": Rule(
+        Kind.PAGE, LOG_READERS, (get("/access-logs/imports/{log_import}/rejects.csv"),)
+    ),
+    "accesslogs:mapping": Rule(
+        Kind.PAGE,
+        ADMINISTRATOR,
+        (
+            get("/access-logs/mirs/mapping/"),
+            post("/access-logs/mirs/mapping/", ACCESS_LOG_MAPPING_FORM),
+        ),
+    ),
+    "accesslogs:upload": Rule(
+        Kind.PAGE,
+        ADMINISTRATOR,
+        (get("/access-logs/mirs/upload/"), Probe("post", "/access-logs/mirs/upload/")),
+    ),
+    "accesslogs:resume": Rule(
+        Kind.PAGE,
+        ADMINISTRATOR,
+        (Probe("post", "/access-logs/imports/{log_import}/resume/", success=302),),
+    ),
+    "accesslogs:map": Rule(
+        Kind.PAGE,
+        ADMINISTRATOR,
+        (post("/access-logs/accounts/{external}/map/", {"account": "admin"}),),
+    ),
+    "accesslogs:unmap": Rule(
+        Kind.PAGE, ADMINISTRATOR, (post("/access-logs/accounts/{mapped_external}/unmap/", {}),)
+    ),
     # OIDC single sign-on is off unless configured: its URLs answer 404 to everybody
     # (accounts/tests/test_sso.py tries them with single sign-on configured).
     "oidc_authentication_init": Rule(Kind.NOWHERE, frozenset(), (get("/oidc/authenticate/"),)),
@@ -708,6 +759,7 @@ SAMPLE_CONTEXT = {
     **SAMPLE_REVIEW_CONTEXT,
     **SAMPLE_OVERSIGHT_CONTEXT,
     "finding": 35,
+    **SAMPLE_ACCESSLOG_CONTEXT,
 }
 
 
@@ -816,6 +868,7 @@ def _build_world() -> World:
     searches = build_search_world(admin_actor, accounts)
     searches.update(build_review_world(admin_actor, accounts))
     oversight = build_oversight_world(admin_actor, officer)
+    access_logs = build_accesslog_world(admin_actor, officer)
     checkpoint = sign_checkpoint_if_grown()
     return World(
         accounts=accounts,
@@ -833,6 +886,7 @@ def _build_world() -> World:
             "later": (today + timedelta(days=30)).isoformat(),
             **searches,
             **oversight,
+            **access_logs,
         },
     )
 
