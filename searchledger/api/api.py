@@ -13,6 +13,7 @@ from ninja import NinjaAPI
 from searchledger import __version__
 from searchledger.api.auth import DENY_ALL
 from searchledger.api.routers.access import router as access_router
+from searchledger.api.routers.findings import router as findings_router
 from searchledger.api.routers.ledger import router as ledger_router
 from searchledger.api.routers.searches import router as searches_router
 from searchledger.apps.accounts import mfa
@@ -45,3 +46,4 @@ api = NinjaAPI(
 api.add_router("/ledger", ledger_router)
 api.add_router("/searches", searches_router)
 api.add_router("/", access_router)
+api.add_router("/", findings_router)
