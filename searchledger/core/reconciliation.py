@@ -94,7 +94,7 @@ class DiscrepancyKind(StrEnum):
     HIGH_VOLUME = "high_volume"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ExternalEvent:
     """One row of an imported access log. ``source`` names the import it came from (its
     file's SHA-256) and ``line`` its line in that file; ``ts`` is timezone-aware."""
@@ -109,7 +109,7 @@ class ExternalEvent:
     case_ref: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DocumentedSearch:
     """A search record as reconciliation sees it. ``time`` is when it was run if
     documented, else when it was authorised, else when it was requested; ``case_ref`` is
@@ -181,7 +181,7 @@ class ReconciliationParams:
         return problems
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Discrepancy:
     """One thing reconciliation found. Which fields are set depends on the kind:
 

@@ -459,28 +459,32 @@ def write_event_file(path: Path, events: Iterable[ExternalEvent]) -> None:
             con.close()
 
 
-def read_events(files: Sequence[EventFile]) -> list[ExternalEvent]:
-    """Every event of the files as Python objects (for the reference matcher)."""
+def read_events(files: Sequence[EventFile], *, batch: int = 100_000) -> list[ExternalEvent]:
+    """Every event of the files as Python objects (for the reference matcher), read in
+    batches so that the rows and the objects are not both held in full."""
     con = duckdb.connect(":memory:")
+    events: list[ExternalEvent] = []
     try:
         con.execute("SET TimeZone = 'UTC'")
-        rows = con.execute(
+        con.execute(
             f"SELECT src, line, coalesce(account_id, ''), epoch_us(ts), "
             f"coalesce(is_search, false), action, reference, case_ref "
             f"FROM ({_events_sql(files)})"
-        ).fetchall()
+        )
+        while rows := con.fetchmany(batch):
+            events.extend(
+                ExternalEvent(
+                    source=src,
+                    line=line,
+                    account=account,
+                    ts=_from_us(t),
+                    is_search=is_search,
+                    action=action or "",
+                    reference=reference,
+                    case_ref=case_ref,
+                )
+                for src, line, account, t, is_search, action, reference, case_ref in rows
+            )
     finally:
         con.close()
-    return [
-        ExternalEvent(
-            source=src,
-            line=line,
-            account=account,
-            ts=_from_us(t),
-            is_search=is_search,
-            action=action or "",
-            reference=reference,
-            case_ref=case_ref,
-        )
-        for src, line, account, t, is_search, action, reference, case_ref in rows
-    ]
+    return events
