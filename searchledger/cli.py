@@ -351,6 +351,42 @@ def cmd_add_cosignature(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_export_audit(args: argparse.Namespace) -> int:
+    """Export the audit trail to a file (or stdout), or send it to a syslog collector."""
+    from searchledger.apps.reports.audit import (
+        AuditFormat,
+        AuditRange,
+        SendError,
+        export_file,
+        send_syslog,
+        write_audit,
+    )
+
+    fmt = AuditFormat(args.format)
+    window = AuditRange(args.since, args.until)
+    if args.send:
+        if fmt is not AuditFormat.SYSLOG:
+            raise CommandError("--send sends syslog messages: use --format syslog")
+        try:
+            count = send_syslog(args.send, window)
+        except SendError as exc:
+            print(
+                f"searchledger export-audit: {exc}; resume with --since {args.since + exc.sent}",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        print(f"sent {count} entries to {args.send}; next time use --since {args.since + count}")
+        return EXIT_OK
+    if args.output:
+        count = export_file(fmt, window, Path(args.output))
+        print(f"wrote {count} entries to {args.output}; next time use --since {args.since + count}")
+        return EXIT_OK
+    if fmt is AuditFormat.XLSX:
+        raise CommandError("an XLSX export needs --output FILE")
+    write_audit(fmt, window, sys.stdout.buffer)
+    return EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the web app (Django's server; put a real WSGI server in front in production)."""
     from django.core.management import call_command
@@ -690,6 +726,19 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines p
     p = add("export-tiles", cmd_export_tiles, "write checkpoint and tlog-tiles to DIR")
     p.add_argument("directory", metavar="DIR")
     _add_witness_commands(add)
+    p = add(
+        "export-audit",
+        cmd_export_audit,
+        "export the audit trail as CSV, XLSX, OCSF or syslog, or send it to a SIEM",
+    )
+    p.add_argument("--format", required=True, choices=["csv", "xlsx", "ocsf", "syslog"])
+    p.add_argument("--since", type=_non_negative, default=0, help="first entry (default 0)")
+    p.add_argument("--until", type=_non_negative, help="stop before this entry")
+    target = p.add_mutually_exclusive_group()
+    target.add_argument("--output", metavar="FILE", help="write to FILE (default: stdout)")
+    target.add_argument(
+        "--send", metavar="URL", help="send syslog to tcp://, tls:// or udp://HOST:PORT"
+    )
     p = add("serve", cmd_serve, "serve the web app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

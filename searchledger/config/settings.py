@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "searchledger.apps.accesslogs",
     "searchledger.apps.reconciliation",
     "searchledger.apps.oversight",
+    "searchledger.apps.reports",
     "searchledger.apps.web",
 ]
 
@@ -315,8 +316,16 @@ SEARCHLEDGER_SIGNING_KEY_FILE = Path(
 SEARCHLEDGER_PROBE_KEY_FILE = Path(
     os.environ.get("SEARCHLEDGER_PROBE_KEY_FILE", HOME / "probe-master.key")
 )
+# External access logs (docs/access-logs.md): the web upload limit (larger files go through
+# `searchledger import-log`, which streams them from disk) and DuckDB's memory per import.
+SEARCHLEDGER_MAX_LOG_UPLOAD_BYTES = int(
+    os.environ.get("SEARCHLEDGER_MAX_LOG_UPLOAD_BYTES", str(512 * 1024 * 1024))
+)
+SEARCHLEDGER_IMPORT_MEMORY_LIMIT = os.environ.get("SEARCHLEDGER_IMPORT_MEMORY_LIMIT", "2GB")
 # The log's name in checkpoints and in its verifier key (C2SP: a schema-less URL).
 SEARCHLEDGER_LOG_ORIGIN = os.environ.get("SEARCHLEDGER_LOG_ORIGIN", "searchledger.localhost/ledger")
+# The HOSTNAME of syslog messages sent by `export-audit` (default: the machine's name).
+SEARCHLEDGER_SYSLOG_HOSTNAME = os.environ.get("SEARCHLEDGER_SYSLOG_HOSTNAME", "")
 
 LOGGING = {
     "version": 1,

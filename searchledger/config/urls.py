@@ -28,5 +28,6 @@ urlpatterns = [
     path("access-logs/", include("searchledger.apps.accesslogs.urls")),
     path("reconciliation/", include("searchledger.apps.reconciliation.urls")),
     path("oversight/", include("searchledger.apps.oversight.urls")),
+    path("reports/", include("searchledger.apps.reports.urls")),
     path("api/", api.urls),
 ]

@@ -44,6 +44,7 @@ from searchledger.apps.searches.forms import (
 )
 from searchledger.apps.searches.models import SearchRecord
 from searchledger.apps.web.permissions import actor_from_request, requires, signed_in
+from searchledger.core.audit_formats import neutralise
 from searchledger.core.roles import Permission, Role
 from searchledger.core.searches import SearchStatus
 
@@ -68,7 +69,6 @@ _READ = Permission.VIEW_GRANTS
 _REFUSED = "Your role does not allow this page."
 _OBJECT_TYPE = "searches.searchrecord"
 _UNIT_PAGE_LIMIT = 500
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _not_found() -> Http404:
@@ -189,14 +189,6 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[SearchRecord], object]], ...] = (
     ("further_action", lambda s: s.further_action),
     ("roi_number", lambda s: s.roi_number),
 )
-
-
-def neutralise(value: object) -> object:
-    """A cell a spreadsheet will not run as a formula: text starting with = + - @, a tab
-    or a carriage return gets a leading single quote. Numbers are left alone."""
-    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 class _Echo:

@@ -532,6 +532,16 @@ MATRIX: dict[str, Rule] = {
     "searches:roi": Rule(
         Kind.PAGE, SEARCHERS, (post("/searches/{mine}/roi/", {"roi_number": "ROI-1"}),)
     ),
+    # The audit trail for other tools: whoever may read the ledger.
+    "reports:audit": Rule(Kind.PAGE, LEDGER_READERS, (get("/reports/audit-trail/"),)),
+    "reports:audit_export": Rule(
+        Kind.PAGE,
+        LEDGER_READERS,
+        (
+            get("/reports/audit-trail/export/?format=csv"),
+            get("/reports/audit-trail/export/?format=xlsx&since=1&until=3"),
+        ),
+    ),
     # The register of oversight recommendations: everyone reads it; auditors and
     # administrators keep it.
     "oversight:list": Rule(Kind.PAGE, ROLES, (get("/oversight/"),)),

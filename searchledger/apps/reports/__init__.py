@@ -1,0 +1,1 @@
+"""Reports: the audit trail for other tools (CSV, XLSX, OCSF, syslog)."""
