@@ -574,6 +574,41 @@ def cmd_purge_probe_images(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_reconcile(args: argparse.Namespace) -> int:
+    """Reconcile a system's imported access logs against its search records for a period,
+    then print the run's summary (counts by kind, digest, imports read)."""
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from searchledger.apps.reconciliation.actions import default_params, do_reconcile
+    from searchledger.core.actor import Actor
+
+    actor = Actor.system() if args.actor == "system" else _actor_named(args.actor)
+    try:
+        run = do_reconcile(
+            args.system,
+            start=args.start,
+            end=args.end,
+            params=default_params(args.tolerance),
+            actor=actor,
+            progress=lambda phase: print(f"  {phase}...", file=sys.stderr, flush=True),
+        )
+    except (ValidationError, PermissionDenied) as exc:
+        raise CommandError(_validation_text(exc)) from exc
+    seconds = (run.finished_at - run.started_at).total_seconds()
+    print(
+        f"reconciliation {run.pk} of {run.system.code}, {run.period_from} to {run.period_to} "
+        f"(tolerance {run.parameters['tolerance_minutes']} min, {seconds:.1f} s)"
+    )
+    print(f"  {'kind':<24} {'found':>9}")
+    for kind, count in run.counts.items():
+        print(f"  {kind:<24} {count:>9,}")
+    print(f"  {'total':<24} {run.total:>9,}")
+    for read in run.imports:
+        print(f"  import {read['id']}  SHA-256 {read['sha256']}")
+    print(f"  digest {run.digest}")
+    return EXIT_OK
+
+
 def cmd_escalate_findings(args: argparse.Namespace) -> int:
     """Escalate every overdue finding to its owner's own supervisor (run daily; a finding is
     escalated once, so running it again escalates nothing new)."""
@@ -775,6 +810,14 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines p
     p.add_argument("--today", type=_iso_date, help="the date to judge overdue by (default: today)")
     _import_log_arguments(
         add("import-log", cmd_import_log, "import a system's own access log with a progress bar")
+    )
+    p = add("reconcile", cmd_reconcile, "reconcile a system's access logs against its searches")
+    p.add_argument("system", metavar="SYSTEM", help="the system's code")
+    p.add_argument("--from", dest="start", type=_iso_date, required=True, help="first date")
+    p.add_argument("--to", dest="end", type=_iso_date, required=True, help="last date")
+    p.add_argument("--tolerance", type=_non_negative, help="minutes either side (default 30)")
+    p.add_argument(
+        "--actor", default="system", help="an auditor or administrator (default: `system`)"
     )
     add("load-demo", cmd_load_demo, "load the demo scenario")
     return parser

@@ -13,6 +13,7 @@ and the parameters, and nothing about anyone.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -235,12 +236,15 @@ def do_reconcile(
     end: date,
     params: core.ReconciliationParams | None = None,
     actor: Actor,
+    progress: Callable[[str], None] | None = None,
 ) -> ReconciliationRun:
     """Reconcile ``system_code``'s completed imports against its search records for the
     local dates ``start`` to ``end`` (inclusive); see ``docs/reconciliation.md``.
+    ``progress``, if given, is told each phase as it starts (the CLI prints them).
 
     ``RECONCILE`` only. ``ValidationError`` for an unknown system, a reversed period, bad
     parameters, or when no completed import covers any of the period."""
+    say = progress or (lambda _phase: None)
     require(actor, Permission.RECONCILE)
     params = params or default_params()
     system = _check(system_code, start, end, params)
@@ -262,11 +266,13 @@ def do_reconcile(
         for c in covering
         if c.first_event_at is not None and c.last_event_at is not None
     ]
+    say(f"reading {len(files)} import(s), the account links and the search records")
     links = account_links(system.pk)
     units = dict(Account.objects.values_list("pk", "org_unit_id"))
     searches = _searches(system, period.start - tol, period.end + tol)
 
     started = timezone.now()
+    say(f"matching against {len(searches):,} search record(s)")
     found = reconcile_files(
         system_id=system.pk,
         files=files,
@@ -277,6 +283,7 @@ def do_reconcile(
         period=period,
         params=params,
     )
+    say(f"storing {len(found):,} discrepancies and raising their findings")
     imports: list[dict[str, int | str]] = [
         {"id": c.import_id, "sha256": sha[c.import_id]} for c in covering
     ]
@@ -292,7 +299,7 @@ def do_reconcile(
     )
 
 
-@transaction.atomic(durable=True)
+@transaction.atomic
 def _store(
     system: ExternalSystem,
     *,

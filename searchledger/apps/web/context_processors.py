@@ -26,6 +26,7 @@ NAVIGATION = [
     ("Policies", "searches:policies", Permission.MANAGE_SEARCH_POLICY),
     ("Reviews", "reviews:list", Permission.REVIEW_SEARCHES),
     ("Findings", "findings:list", Permission.VIEW_FINDINGS),
+    ("Reconciliation", "reconciliation:list", Permission.RECONCILE),
     ("Oversight", "oversight:list", Permission.VIEW_RECOMMENDATIONS),
     ("Ledger", "ledger:index", Permission.VIEW_LEDGER),
     ("Security", "accounts:mfa", Permission.MANAGE_OWN_CREDENTIALS),

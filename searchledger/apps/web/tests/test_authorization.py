@@ -50,6 +50,12 @@ from searchledger.apps.oversight.tests.matrix import (
     SAMPLE_OVERSIGHT_CONTEXT,
     build_oversight_world,
 )
+from searchledger.apps.reconciliation.models import ReconciliationRun
+from searchledger.apps.reconciliation.tests.matrix import (
+    RECONCILE_FORM,
+    SAMPLE_RECONCILIATION_CONTEXT,
+    build_reconciliation_world,
+)
 from searchledger.apps.reviews.tests.matrix import (
     CHECKLIST_FORM,
     SAMPLE_REVIEW_CONTEXT,
@@ -709,6 +715,22 @@ MATRIX: dict[str, Rule] = {
     "accesslogs:unmap": Rule(
         Kind.PAGE, ADMINISTRATOR, (post("/access-logs/accounts/{mapped_external}/unmap/", {}),)
     ),
+    # Reconciliation (RECONCILE): auditors and administrators, the same roles as LOG_READERS.
+    # Reconciling again appends only the run's entry: its findings were raised by the world.
+    "reconciliation:list": Rule(Kind.PAGE, LOG_READERS, (get("/reconciliation/"),)),
+    "reconciliation:new": Rule(
+        Kind.PAGE,
+        LOG_READERS,
+        (
+            get("/reconciliation/new/"),
+            Probe("post", "/reconciliation/new/", RECONCILE_FORM, success=302, appends=1),
+        ),
+    ),
+    "reconciliation:detail": Rule(
+        Kind.PAGE,
+        LOG_READERS,
+        (get("/reconciliation/{recon_run}/"), get("/reconciliation/{recon_run}/?kind=burst")),
+    ),
     # OIDC single sign-on is off unless configured: its URLs answer 404 to everybody
     # (accounts/tests/test_sso.py tries them with single sign-on configured).
     "oidc_authentication_init": Rule(Kind.NOWHERE, frozenset(), (get("/oidc/authenticate/"),)),
@@ -773,6 +795,7 @@ SAMPLE_CONTEXT = {
     **SAMPLE_OVERSIGHT_CONTEXT,
     "finding": 35,
     **SAMPLE_ACCESSLOG_CONTEXT,
+    **SAMPLE_RECONCILIATION_CONTEXT,
 }
 
 
@@ -882,6 +905,7 @@ def _build_world() -> World:
     searches.update(build_review_world(admin_actor, accounts))
     oversight = build_oversight_world(admin_actor, officer)
     access_logs = build_accesslog_world(admin_actor, officer)
+    access_logs.update(build_reconciliation_world(admin_actor))
     checkpoint = sign_checkpoint_if_grown()
     return World(
         accounts=accounts,
@@ -989,6 +1013,7 @@ def _snapshot() -> tuple[object, ...]:
         sorted(SearchPolicy.objects.values_list("pk", flat=True)),
         sorted(Case.objects.values_list("pk", "status")),
         sorted(OffenceCategory.objects.values_list("code", "active")),
+        ReconciliationRun.objects.count(),
     )
 
 
