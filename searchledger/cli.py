@@ -497,8 +497,9 @@ def cmd_import_log(args: argparse.Namespace) -> int:
     bar = tqdm(total=100.0, unit="%", file=sys.stderr, bar_format="{l_bar}{bar}| {elapsed}")
 
     def progress(phase: str, percent: float) -> None:
-        bar.set_description_str(phase)
+        bar.set_description_str(phase, refresh=False)
         bar.update(max(0.0, percent - bar.n))
+        bar.refresh()
 
     try:
         if args.mapping:
@@ -535,7 +536,7 @@ def cmd_import_log(args: argparse.Namespace) -> int:
         f"  duplicates        {log.duplicates_in_file:,} within the file, "
         f"{log.duplicates_earlier:,} already imported"
     )
-    print(f"  formula-like cells {log.formula_cells:,}")
+    print(f"  formula cells     {log.formula_cells:,} (kept as text, neutralised in CSV)")
     if log.first_event_at is not None:
         period = f"{log.first_event_at:%Y-%m-%d %H:%M} to {log.last_event_at:%Y-%m-%d %H:%M}"
         print(f"  period            {period} UTC")

@@ -49,8 +49,8 @@ NAME_MAX = 200
 
 # ISO 8601 / RFC 3339 date and time with an explicit offset ("Z", "+02:00", "+0200", "+02"),
 # and the same without one. A date alone is not a timestamp.
-_ISO_CORE = r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
-ISO_WITH_OFFSET_PATTERN = _ISO_CORE + r" ?([Zz]|[+-]\d{2}(:?\d{2})?)"
+_ISO_CORE = r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?"
+ISO_WITH_OFFSET_PATTERN = _ISO_CORE + r"(Z|[+-]\d{2}(:?\d{2})?)"
 ISO_NAIVE_PATTERN = _ISO_CORE
 _ISO_WITH_OFFSET = re.compile(ISO_WITH_OFFSET_PATTERN)
 _ISO_NAIVE = re.compile(ISO_NAIVE_PATTERN)
@@ -279,9 +279,14 @@ def timestamp_is_iso_naive(value: str) -> bool:
 
 def sanitise_filename(name: str) -> str:
     """The last component of an uploaded file's name, safe to show and to use in a path:
-    directories (``/`` and ``\\``) dropped, control characters removed, no leading dots,
+    directories (``/`` and ``\\``) dropped, control characters removed, other spaces made
+    plain spaces, no leading dots,
     at most :data:`NAME_MAX` characters; ``upload`` if nothing is left."""
     base = re.split(r"[\\/]", name)[-1]
-    base = "".join(ch for ch in base if unicodedata.category(ch)[0] != "C")
+    base = "".join(
+        " " if unicodedata.category(ch)[0] == "Z" else ch
+        for ch in base
+        if unicodedata.category(ch)[0] != "C"
+    )
     base = base.strip().lstrip(".").strip()
     return base[:NAME_MAX] or "upload"

@@ -434,10 +434,10 @@ def run(  # noqa: PLR0915  # one linear pipeline of SQL steps, read top to botto
             )
             SELECT
                 record,
-                f_account_id AS account_id,
+                trim(f_account_id) AS account_id,
                 ts_raw,
                 ts,
-                f_action AS action,
+                trim(f_action) AS action,
                 nullif(f_reference, '') AS reference,
                 nullif({has_case}, '')::VARCHAR AS case_ref,
                 lower(trim(f_action)) IN ({searches}) AS is_search,
