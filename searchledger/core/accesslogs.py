@@ -12,6 +12,8 @@ whose value must name the system (rows with another value belong to another syst
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -31,6 +33,7 @@ __all__ = [
     "MappingSpec",
     "is_formula_like",
     "mapping_from_json",
+    "parse_account_mappings",
     "sanitise_filename",
     "timestamp_has_offset",
     "timestamp_is_iso_naive",
@@ -290,3 +293,39 @@ def sanitise_filename(name: str) -> str:
     )
     base = base.strip().lstrip(".").strip()
     return base[:NAME_MAX] or "upload"
+
+
+def parse_account_mappings(data: bytes) -> tuple[list[tuple[int, str, str]], list[str]]:
+    """Read a CSV file of account mappings (header ``external_id,username``; UTF-8) into
+    (line, external id, username) rows, and every problem as "line N: ..." (the header is
+    line 1). Rows are returned only when there is no problem at all."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [], [f"the file is not valid UTF-8 (byte offset {exc.start:,})"]
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip().casefold() for h in next(reader, [])]
+    if header[:2] != ["external_id", "username"]:
+        return [], ["line 1: the header must be external_id,username"]
+    rows: list[tuple[int, str, str]] = []
+    problems: list[str] = []
+    seen: dict[str, int] = {}
+    for record in reader:
+        line = reader.line_num
+        if not any(cell.strip() for cell in record):
+            continue
+        if len(record) != 2:
+            problems.append(f"line {line}: expected 2 cells, found {len(record)}")
+            continue
+        external_id, username = record[0].strip(), record[1].strip()
+        if not external_id or not username:
+            problems.append(f"line {line}: both the external id and the username are required")
+            continue
+        if external_id in seen:
+            problems.append(f"line {line}: {external_id!r} is already on line {seen[external_id]}")
+            continue
+        seen[external_id] = line
+        rows.append((line, external_id, username))
+    if not rows and not problems:
+        problems.append("the file has no mappings after its header")
+    return ([] if problems else rows), problems

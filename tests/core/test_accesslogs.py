@@ -13,6 +13,7 @@ from searchledger.core.accesslogs import (
     MappingSpec,
     is_formula_like,
     mapping_from_json,
+    parse_account_mappings,
     sanitise_filename,
     timestamp_has_offset,
     timestamp_is_iso_naive,
@@ -126,3 +127,20 @@ def test_path_traversal_is_neutralised():
     assert sanitise_filename("C:\\logs\\..\\mirs.csv") == "mirs.csv"
     assert sanitise_filename("..") == "upload"
     assert sanitise_filename("/") == "upload"
+
+
+def test_account_mapping_files_report_every_problem_with_its_line():
+    rows, problems = parse_account_mappings(b"external_id,username\nu1,alice\n\nu2,bob\n")
+    assert rows == [(2, "u1", "alice"), (4, "u2", "bob")]
+    assert problems == []
+    rows, problems = parse_account_mappings(b"external_id,username\nu1,alice\nu1,bob\nu3\n,carol\n")
+    assert rows == []
+    assert problems == [
+        "line 3: 'u1' is already on line 2",
+        "line 4: expected 2 cells, found 1",
+        "line 5: both the external id and the username are required",
+    ]
+    assert parse_account_mappings(b"user,name\n")[1] == [
+        "line 1: the header must be external_id,username"
+    ]
+    assert "not valid UTF-8" in parse_account_mappings(b"external_id,username\n\xff,x\n")[1][0]

@@ -59,6 +59,7 @@ __all__ = [
     "Progress",
     "do_import_access_log",
     "do_map_external_account",
+    "do_map_external_accounts",
     "do_reopen_access_log_import",
     "do_resume_access_log_import",
     "do_run_access_log_import",
@@ -715,3 +716,41 @@ def do_unmap_external_account(external_account_id: int, *, actor: Actor) -> Exte
         personal={"external_id": external.external_id},
     )
     return external
+
+
+@transaction.atomic
+def do_map_external_accounts(
+    system_code: str, rows: list[tuple[int, str, str]], *, actor: Actor
+) -> int:
+    """Map many external accounts of a system at once, from (line, external id, username)
+    rows (``core.accesslogs.parse_account_mappings``): all or nothing. Every problem is
+    reported with its line in one ValidationError and nothing is written; otherwise each
+    account not already mapped to that person gets its own ``RECON_ACCOUNT_MAPPED``.
+    Returns how many accounts were mapped."""
+    require(actor, Permission.IMPORT_ACCESS_LOGS)
+    system = _system(system_code)
+    externals = {
+        a.external_id: a
+        for a in ExternalAccount.objects.filter(
+            system=system, external_id__in=[external for _, external, _ in rows]
+        )
+    }
+    people = {
+        a.username: a
+        for a in Account.objects.filter(username__in=[username for _, _, username in rows])
+    }
+    problems: list[str] = []
+    for line, external_id, username in rows:
+        if external_id not in externals:
+            problems.append(f"line {line}: no account {external_id!r} in {system.code}'s logs")
+        if username not in people:
+            problems.append(f"line {line}: no person with username {username!r}")
+    if problems:
+        raise ValidationError({"file": problems})
+    mapped = 0
+    for _, external_id, username in rows:
+        if externals[external_id].account_id == people[username].pk:
+            continue
+        do_map_external_account(externals[external_id].pk, people[username].pk, actor=actor)
+        mapped += 1
+    return mapped

@@ -10,7 +10,16 @@ from django.conf import settings
 from searchledger.apps.accounts.models import Account
 from searchledger.core.accesslogs import ENCODINGS, LogFormat, MappingSpec
 
-__all__ = ["DEFAULT_MAX_UPLOAD", "AccountMapForm", "MappingForm", "UploadForm", "upload_limit"]
+__all__ = [
+    "DEFAULT_MAX_UPLOAD",
+    "AccountMapForm",
+    "AccountMappingsForm",
+    "MappingForm",
+    "UploadForm",
+    "upload_limit",
+]
+
+MAPPINGS_MAX_BYTES = 5 * 1024 * 1024
 
 DEFAULT_MAX_UPLOAD = 512 * 1024 * 1024
 """The web upload limit (setting ``SEARCHLEDGER_MAX_LOG_UPLOAD_BYTES``): 512 MiB."""
@@ -116,3 +125,21 @@ class AccountMapForm(forms.Form):
         to_field_name="username",
         label="Person",
     )
+
+
+class AccountMappingsForm(forms.Form):
+    """Upload a CSV file of account mappings: ``external_id,username``, one a line."""
+
+    file = forms.FileField(
+        label="Mappings (CSV)",
+        help_text="Header external_id,username; one external account and person a line.",
+    )
+
+    def clean_file(self) -> bytes:
+        """The file's bytes, refusing files over 5 MiB before reading them."""
+        upload = self.cleaned_data["file"]
+        if upload.size > MAPPINGS_MAX_BYTES:
+            raise forms.ValidationError(
+                f"the file is {upload.size:,} bytes; the limit is {MAPPINGS_MAX_BYTES:,}"
+            )
+        return bytes(upload.read())

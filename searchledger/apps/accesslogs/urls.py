@@ -20,4 +20,9 @@ urlpatterns = [
     path("<slug:code>/mapping/", views.mapping_set, name="mapping"),
     path("<slug:code>/upload/", views.upload, name="upload"),
     path("<slug:code>/accounts/", views.external_accounts, name="accounts"),
+    path(
+        "<slug:code>/accounts/upload/",
+        views.account_mappings_upload,
+        name="accounts_upload",
+    ),
 ]

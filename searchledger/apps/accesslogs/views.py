@@ -25,18 +25,24 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from searchledger.apps.accesslogs import actions, selectors
-from searchledger.apps.accesslogs.forms import AccountMapForm, MappingForm, UploadForm
+from searchledger.apps.accesslogs.forms import (
+    AccountMapForm,
+    AccountMappingsForm,
+    MappingForm,
+    UploadForm,
+)
 from searchledger.apps.accesslogs.models import AccessLogImport, ExternalAccount, ImportStatus
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.systems.models import ExternalSystem
 from searchledger.apps.web.forms import add_validation_errors
 from searchledger.apps.web.permissions import actor_from_request, requires, signed_in
-from searchledger.core.accesslogs import sanitise_filename
+from searchledger.core.accesslogs import parse_account_mappings, sanitise_filename
 from searchledger.core.actor import Actor
 from searchledger.core.roles import Permission
 
 __all__ = [
     "account_map",
+    "account_mappings_upload",
     "account_unmap",
     "external_accounts",
     "import_detail",
@@ -314,8 +320,34 @@ def external_accounts(request: HttpRequest, code: str) -> HttpResponse:
             "people": people,
             "can_map": signed_in(request).may(_WRITE),
             "unknown": sum(1 for a in accounts if a.account_id is None and a.searches),
+            "mappings_form": AccountMappingsForm(),
         },
     )
+
+
+@requires(_WRITE)
+@require_POST
+def account_mappings_upload(request: HttpRequest, code: str) -> HttpResponse:
+    """Map many external accounts from a CSV file: all or nothing, every problem listed."""
+    system = _system(code)
+    form = AccountMappingsForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, " ".join(str(e) for e in errors))
+        return redirect("accesslogs:accounts", code=system.code)
+    rows, problems = parse_account_mappings(form.cleaned_data["file"])
+    if not problems:
+        try:
+            mapped = actions.do_map_external_accounts(
+                system.code, rows, actor=actor_from_request(request)
+            )
+        except ValidationError as exc:
+            problems = [str(m) for m in exc.messages]
+        else:
+            messages.success(request, f"{mapped} account{'' if mapped == 1 else 's'} mapped.")
+    if problems:
+        messages.error(request, "Nothing was mapped: " + "; ".join(problems))
+    return redirect("accesslogs:accounts", code=system.code)
 
 
 @requires(_WRITE)

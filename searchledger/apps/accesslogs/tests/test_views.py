@@ -166,3 +166,26 @@ def test_the_upload_runs_in_a_background_thread_with_its_own_connection(admin, m
     log = AccessLogImport.objects.get()
     assert log.status == ImportStatus.COMPLETED, log.failure
     assert log.valid_events == 2
+
+
+def test_mapping_accounts_from_a_csv_file_is_all_or_nothing(mirs, admin, admin_client):
+    upload(admin_client, GOOD)
+    before = LedgerEntry.objects.count()
+
+    def send(text: str):
+        data = SimpleUploadedFile("map.csv", text.encode(), "text/csv")
+        response = admin_client.post("/access-logs/mirs/accounts/upload/", {"file": data})
+        assert response.status_code == 302
+        return admin_client.get(response["Location"]).content.decode()
+
+    page = send("external_id,username\nalice,admin\nnobody,admin\nadmin,ghost\n")
+    assert "Nothing was mapped" in page
+    assert "line 3: no account &#x27;nobody&#x27; in mirs&#x27;s logs" in page
+    assert "line 4: no person with username &#x27;ghost&#x27;" in page
+    assert LedgerEntry.objects.count() == before
+    page = send("external_id,username\nalice,admin\nadmin,admin\n")
+    assert "2 accounts mapped." in page
+    assert LedgerEntry.objects.count() == before + 2
+    assert set(ExternalAccount.objects.values_list("account_id", flat=True)) == {admin.pk}
+    page = send("external_id,username\nalice,admin\n")
+    assert "0 accounts mapped." in page

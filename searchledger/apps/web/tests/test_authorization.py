@@ -682,6 +682,12 @@ MATRIX: dict[str, Rule] = {
     "accesslogs:index": Rule(Kind.PAGE, LOG_READERS, (get("/access-logs/"),)),
     "accesslogs:system": Rule(Kind.PAGE, LOG_READERS, (get("/access-logs/mirs/"),)),
     "accesslogs:accounts": Rule(Kind.PAGE, LOG_READERS, (get("/access-logs/mirs/accounts/"),)),
+    # Without a file: the form's error is shown on the accounts page and nothing is mapped.
+    "accesslogs:accounts_upload": Rule(
+        Kind.PAGE,
+        ADMINISTRATOR,
+        (Probe("post", "/access-logs/mirs/accounts/upload/", success=302),),
+    ),
     "accesslogs:detail": Rule(Kind.PAGE, LOG_READERS, (get("/access-logs/imports/{log_import}/"),)),
     "accesslogs:progress": Rule(
         Kind.PAGE, LOG_READERS, (get("/access-logs/imports/{log_import}/progress/"),)
