@@ -447,9 +447,18 @@ def do_run_access_log_import(
             None,
             actor,
         )
+    if completed.status == ImportStatus.COMPLETED and source.parent == _spool():
+        # The web upload's copy: everything read from it is in the event file and the
+        # rejects report, and its SHA-256 is on the ledger; the agency keeps its original.
+        source.unlink(missing_ok=True)
     if progress is not None:
         progress("completed", 100.0)
     return completed
+
+
+def _spool() -> Path:
+    """Where the web app keeps uploads until they are imported."""
+    return access_log_root() / "spool"
 
 
 def _counts(result: engine.RunResult) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import close_old_connections, connection
+from django.db import close_old_connections, connection, transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -87,19 +87,21 @@ def _run_in_background(import_id: int, actor: Actor) -> None:
 
 def _launch(import_id: int, actor: Actor) -> None:
     """Run the import: at once in this request when ``SEARCHLEDGER_ACCESS_LOG_SYNC`` is set
-    (tests), else in a background thread."""
+    (tests), else in a background thread started once the recorded start has committed
+    (the thread's own connection must see it)."""
     if getattr(settings, "SEARCHLEDGER_ACCESS_LOG_SYNC", False):
         try:
             actions.do_run_access_log_import(import_id, actor=actor)
         except Exception:  # the import is already marked failed with the reason
             _log.exception("access-log import %s stopped on an error", import_id)
         return
-    threading.Thread(
+    thread = threading.Thread(
         target=_run_in_background,
         args=(import_id, actor),
         name=f"access-log-import-{import_id}",
         daemon=True,
-    ).start()
+    )
+    transaction.on_commit(thread.start)
 
 
 # --------------------------------------------------------------------------- lists

@@ -29,7 +29,9 @@ from searchledger.apps.accesslogs.models import (
     ExternalAccount,
     ImportStatus,
 )
+from searchledger.apps.ledger.keys import load_verifier
 from searchledger.apps.ledger.models import LedgerEntry
+from searchledger.apps.ledger.verify import verify_ledger
 from searchledger.apps.systems.actions import SystemDetails, do_create_system
 from searchledger.core.actor import Actor
 from searchledger.core.roles import Role
@@ -448,6 +450,8 @@ def test_an_interrupted_import_is_resumed_without_duplicates(first, mirs, admin_
     assert ExternalAccount.objects.get(external_id="alice").events == 2
     with pytest.raises(ValidationError, match="already completed"):
         do_resume_access_log_import(started.pk, actor=admin_actor)
+    assert event_types(0).count("RECON_LOG_IMPORT_STARTED") == 3  # first, resumed, MORE's
+    assert verify_ledger(load_verifier()).entries == LedgerEntry.objects.count()
 
 
 def test_a_failed_import_is_retried_under_the_same_id(mirs, admin_actor, write):

@@ -4,6 +4,7 @@ report and progress, the rejects download, resuming, the mapping form, the accou
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -55,8 +56,9 @@ def test_upload_shows_the_report_with_rejected_rows_and_the_neutralised_download
     body = b"".join(download.streaming_content).decode()
     assert '\'=HYPERLINK(""x"")' in body
     assert log.formula_cells == 1
-    # The spool copy is what the import read.
+    # The import read the spool copy, removed once the import completed.
     assert "/access-logs/spool/" in log.source_path
+    assert not Path(log.source_path).exists()
 
 
 def test_an_oversized_upload_points_to_the_command_line(mirs, admin_client, settings):
@@ -78,8 +80,8 @@ def test_reuploading_the_same_file_is_refused_on_the_form(mirs, admin_client, ho
     assert response.status_code == 200
     assert f"as import {first.pk} on" in response.content.decode()
     assert AccessLogImport.objects.count() == 1
-    spooled = list((home / "access-logs" / "spool").iterdir())
-    assert len(spooled) == 1  # the refused copy is not kept
+    # Neither the imported copy nor the refused one is kept.
+    assert list((home / "access-logs" / "spool").iterdir()) == []
 
 
 def test_a_failed_import_shows_why_and_resumes_after_the_mapping_is_fixed(mirs, admin_client):
@@ -88,6 +90,7 @@ def test_a_failed_import_shows_why_and_resumes_after_the_mapping_is_fixed(mirs, 
     page = admin_client.get(f"/access-logs/imports/{log.pk}/").content.decode()
     assert "strict mode: 1 row rejected" in page
     assert "Resume this import" in page
+    assert Path(log.source_path).is_file()  # kept for the resume
     form = {
         "format": "csv",
         "delimiter": ",",
