@@ -31,7 +31,7 @@ from searchledger.apps.accounts.models import Account
 from searchledger.apps.authz import require
 from searchledger.apps.findings.actions import FindingDraft, raise_finding
 from searchledger.apps.ledger import writer
-from searchledger.apps.reconciliation.engine import EventFile, reconcile_files
+from searchledger.apps.reconciliation.engine import EngineError, EventFile, reconcile_files
 from searchledger.apps.reconciliation.models import Discrepancy, ReconciliationRun
 from searchledger.apps.searches.models import SearchRecord
 from searchledger.apps.systems.models import ExternalSystem
@@ -243,7 +243,8 @@ def do_reconcile(
     ``progress``, if given, is told each phase as it starts (the CLI prints them).
 
     ``RECONCILE`` only. ``ValidationError`` for an unknown system, a reversed period, bad
-    parameters, or when no completed import covers any of the period."""
+    parameters, when no completed import covers any of the period, or when an import's
+    event file cannot be read (nothing is written then)."""
     say = progress or (lambda _phase: None)
     require(actor, Permission.RECONCILE)
     params = params or default_params()
@@ -273,16 +274,19 @@ def do_reconcile(
 
     started = timezone.now()
     say(f"matching against {len(searches):,} search record(s)")
-    found = reconcile_files(
-        system_id=system.pk,
-        files=files,
-        searches=searches,
-        links=links,
-        person_units=units,
-        coverage=coverage,
-        period=period,
-        params=params,
-    )
+    try:
+        found = reconcile_files(
+            system_id=system.pk,
+            files=files,
+            searches=searches,
+            links=links,
+            person_units=units,
+            coverage=coverage,
+            period=period,
+            params=params,
+        )
+    except EngineError as exc:
+        raise ValidationError({"system": f"the imported events cannot be read: {exc}"}) from exc
     say(f"storing {len(found):,} discrepancies and raising their findings")
     imports: list[dict[str, int | str]] = [
         {"id": c.import_id, "sha256": sha[c.import_id]} for c in covering

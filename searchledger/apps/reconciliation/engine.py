@@ -44,6 +44,7 @@ from searchledger.core.reconciliation import (
 
 __all__ = [
     "EVENT_COLUMNS",
+    "EngineError",
     "EventFile",
     "read_events",
     "reconcile_files",
@@ -62,6 +63,11 @@ EVENT_COLUMNS = (
     ("reference", "VARCHAR"),
     ("case_ref", "VARCHAR"),
 )
+
+
+class EngineError(Exception):
+    """The engine could not read its inputs (an event file missing or unreadable, a disk
+    full while spilling); the message says which."""
 
 
 @dataclass(frozen=True)
@@ -331,6 +337,8 @@ def reconcile_files(
                 coverage=coverage,
             )
             return _run(con, files, period, params)
+        except duckdb.Error as exc:
+            raise EngineError(str(exc).splitlines()[0]) from exc
         finally:
             con.close()
 

@@ -119,6 +119,18 @@ def test_the_digest_is_the_canonical_lists(scene, admin_actor):
     assert run.digest != digest_of([])
 
 
+def test_a_missing_event_file_is_refused_and_nothing_is_written(scene, admin_actor):
+    from pathlib import Path  # noqa: PLC0415
+
+    Path(scene["log"].parquet_path).unlink()
+    before = LedgerEntry.objects.count()
+    with pytest.raises(ValidationError) as refused:
+        do_reconcile("mirs", params=ALWAYS_OPEN, actor=admin_actor, **_period())
+    assert "cannot be read" in refused.value.message_dict["system"][0]
+    assert LedgerEntry.objects.count() == before
+    assert ReconciliationRun.objects.count() == 0
+
+
 def test_only_auditors_and_administrators_reconcile(scene, sworld):
     before = (LedgerEntry.objects.count(), ReconciliationRun.objects.count())
     for person in (sworld["searcher"], sworld["boss"]):
