@@ -11,6 +11,7 @@ app_name = "findings"
 urlpatterns: list[URLPattern] = [
     path("", views.finding_list, name="list"),
     path("export.csv", views.finding_export, name="export"),
+    path("raise/", views.finding_raise, name="raise"),
     path("<int:pk>/", views.finding_detail, name="detail"),
     path("<int:pk>/assign/", views.finding_assign, name="assign"),
     path("<int:pk>/remediation/", views.finding_remediation, name="remediation"),

@@ -27,14 +27,16 @@ from django.http import (
 )
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from searchledger.apps.accounts.models import Account
+from searchledger.apps.authz import scoped_accounts
 from searchledger.apps.findings import actions, selectors
 from searchledger.apps.findings.forms import (
     AssignForm,
     CloseForm,
     FindingFilterForm,
+    RaiseFindingForm,
     RemediationForm,
     ReopenForm,
 )
@@ -52,6 +54,7 @@ __all__ = [
     "finding_detail",
     "finding_export",
     "finding_list",
+    "finding_raise",
     "finding_remediation",
     "finding_reopen",
 ]
@@ -88,6 +91,7 @@ def finding_list(request: HttpRequest) -> HttpResponse:
             "total": total,
             "limited": total > _PAGE_LIMIT,
             "query": request.GET.urlencode(),
+            "may_raise": signed_in(request).may(Permission.MANAGE_FINDINGS),
         },
     )
 
@@ -302,3 +306,24 @@ def finding_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         lambda d: actions.do_reopen_finding(pk, reason=d["reason"], actor=actor),
         "The finding is reopened.",
     )
+
+
+@requires(Permission.MANAGE_FINDINGS)
+@require_http_methods(["GET", "POST"])
+def finding_raise(request: HttpRequest) -> HttpResponse:
+    """Raise a finding by hand, about someone in the viewer's scope (never themself)."""
+    actor = actor_from_request(request)
+    subjects = scoped_accounts(actor).exclude(pk=actor.account_id)
+    form = RaiseFindingForm(request.POST or None, subjects=subjects)
+    if request.method == "POST" and form.is_valid():
+        try:
+            finding = actions.do_raise_finding(form.draft(), actor=actor)
+        except ValidationError as exc:
+            for name, problems in exc.message_dict.items():
+                form.add_error(name if name in form.fields else None, problems)
+        except PermissionDenied:
+            return HttpResponseForbidden(_REFUSED)
+        else:
+            messages.success(request, f"Finding {finding.pk} raised.")
+            return redirect("findings:detail", pk=finding.pk)
+    return render(request, "findings/finding_raise.html", {"form": form})

@@ -620,6 +620,22 @@ MATRIX: dict[str, Rule] = {
     "findings:export": Rule(
         Kind.PAGE, FINDING_READERS, (Probe("get", "/findings/export.csv?system=vendor", appends=1),)
     ),
+    "findings:raise": Rule(
+        Kind.PAGE,
+        REVIEWERS,
+        (
+            get("/findings/raise/"),
+            post(
+                "/findings/raise/",
+                {
+                    "subject": "{officer}",
+                    "kind": "misuse",
+                    "severity": "low",
+                    "summary": "Seen searching a neighbour's name.",
+                },
+            ),
+        ),
+    ),
     "findings:detail": Rule(Kind.PAGE, FINDING_READERS, (get("/findings/{open_finding}/"),)),
     "findings:assign": Rule(
         Kind.PAGE, REVIEWERS, (post("/findings/{open_finding}/assign/", {"owner": ""}),)
