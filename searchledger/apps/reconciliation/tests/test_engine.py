@@ -95,7 +95,7 @@ windows = st.tuples(
 
 
 @settings(
-    max_examples=50,
+    max_examples=40,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -144,3 +144,60 @@ def test_engine_equals_reference(  # noqa: PLR0917  # one argument per strategy
     for found in expected:
         event(found.kind.value)
     assert actual == expected
+
+
+# A crowded quarter of an hour: every event meets every search of its person, so matches,
+# case mismatches, refusals, bursts and high volume are the common case here.
+crowd_times = st.integers(min_value=0, max_value=15)
+crowd_cases = st.sampled_from([None, "C-1", "c1", "C2", "D 9"])
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    raw_events=st.lists(
+        st.tuples(st.sampled_from(["a1", "a2", "a3"]), crowd_times, crowd_cases),
+        min_size=1,
+        max_size=30,
+    ),
+    raw_searches=st.lists(
+        st.tuples(st.sampled_from([1, 2, 3]), crowd_times, st.sampled_from(STATUSES), crowd_cases),
+        max_size=12,
+    ),
+    params=st.builds(
+        ReconciliationParams,
+        tolerance_minutes=st.sampled_from([2, 30]),
+        burst_count=st.integers(min_value=1, max_value=4),
+        burst_minutes=st.sampled_from([1, 5]),
+        high_volume_factor=st.sampled_from([1.0, 1.5]),
+        high_volume_min=st.integers(min_value=1, max_value=4),
+    ),
+)
+def test_engine_equals_reference_in_a_crowd(tmp_path_factory, raw_events, raw_searches, params):
+    tmp: Path = tmp_path_factory.mktemp("crowd")
+    start = _moment(600, 0)
+    made = [
+        ExternalEvent(source="", line=i + 1, account=a, ts=start + timedelta(minutes=m), case_ref=c)
+        for i, (a, m, c) in enumerate(raw_events)
+    ]
+    files = [EventFile("c" * 64, tmp / "crowd.parquet")]
+    write_event_file(files[0].path, made)
+    documented = [
+        DocumentedSearch(i + 1, p, 1, start + timedelta(minutes=m), status, case)
+        for i, (p, m, status, case) in enumerate(raw_searches)
+    ]
+    common = {
+        "system_id": 1,
+        "links": {"a1": 1, "a2": 2, "a3": 3},
+        "person_units": {1: 10, 2: 10, 3: 10},
+        "coverage": [(start, start + timedelta(minutes=15))],
+        "period": Period(start, start + timedelta(minutes=16)),
+        "params": params,
+    }
+    expected = reconcile(events=read_events(files), searches=documented, **common)
+    for found in expected:
+        event(found.kind.value)
+    assert reconcile_files(files=files, searches=documented, workdir=tmp, **common) == expected
