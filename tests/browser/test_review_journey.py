@@ -84,10 +84,10 @@ def test_open_a_campaign_review_a_search_and_close_the_finding(page):
     page.click("button:has-text('Record the review')")
     page.wait_for_selector("text=1 of 1 sampled searches reviewed")
     finding = Finding.objects.get()
-    assert (finding.kind, finding.search_id, finding.owner.username) == (
+    assert (finding.kind, finding.search_id, finding.owner_id) == (
         "documentation_incomplete",
         search.pk,
-        "sam",
+        Account.objects.get(username="sam").pk,
     )
 
     # The home page shows the finding; the supervisor works it to its closure.
