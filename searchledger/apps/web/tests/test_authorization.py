@@ -372,9 +372,6 @@ MATRIX: dict[str, Rule] = {
     "api:list_findings": Rule(
         Kind.API, FINDING_READERS, (get("/api/findings?status=active&severity=medium"),)
     ),
-    "api:list_findings": Rule(
-        Kind.API, FINDING_READERS, (get("/api/findings?status=active&severity=medium"),)
-    ),
     "api:list_purposes": Rule(Kind.API, ROLES, (get("/api/searches/purposes"),)),
     "api:list_searches": Rule(Kind.API, ROLES, (get("/api/searches"),)),
     "api:request_search": Rule(
