@@ -492,7 +492,13 @@ def run(  # noqa: PLR0915  # one linear pipeline of SQL steps, read top to botto
                 "no_records", "the file has no records after its header; export the log again"
             )
         step("writing the rejects report", 65.0)
-        malformed = "malformed line" if spec.format == LogFormat.JSONL else "malformed CSV row"
+        # A JSON-lines "column" error means a raw U+001F (the reader's separator), which JSON
+        # never allows unescaped: say that rather than DuckDB's column counts.
+        detail = (
+            "'malformed line: a raw control character (not valid JSON)'"
+            if spec.format == LogFormat.JSONL
+            else "'malformed CSV row: ' || error_message"
+        )
         con.execute(
             f"""
             CREATE TEMP TABLE rejected AS
@@ -500,8 +506,7 @@ def run(  # noqa: PLR0915  # one linear pipeline of SQL steps, read top to botto
                    action, reference, case_ref
             FROM checked WHERE reason IS NOT NULL
             UNION ALL
-            SELECT NULL, line, {_lit(malformed)} || ': ' || error_message,
-                   NULL, NULL, NULL, NULL, NULL
+            SELECT NULL, line, {detail}, NULL, NULL, NULL, NULL, NULL
             FROM structural
             """
         )

@@ -512,3 +512,36 @@ def test_unmapped_accounts_that_searched_come_first(first, mirs, admin, admin_ac
     do_map_external_account(bob.pk, admin.pk, actor=admin_actor)
     listed = selectors.list_external_accounts(admin_actor, mirs.pk)
     assert [a.external_id for a in listed] == ["alice", "bob"]
+
+
+def test_windows_line_ends_a_byte_order_mark_and_quoted_line_breaks(mirs, admin_actor, write):
+    text = (
+        "\ufeff"
+        + HEADER.replace("\n", "\r\n")
+        + (
+            'alice,2026-03-01T10:00:00Z,search,"Q\r\n1",\r\n'
+            "bob,2026-03-01T10:00:00Z,view,Q2,C-2"  # no final line end
+        )
+    )
+    log = do_import_access_log("mirs", write("w.csv", text), original_name="w", actor=admin_actor)
+    assert log.status == ImportStatus.COMPLETED, log.failure
+    assert (log.records_read, log.valid_events) == (2, 2)
+    rows = events(Path(log.parquet_path))
+    assert [(r[0], r[1], r[5], r[6]) for r in rows] == [
+        (1, "alice", "Q\r\n1", None),
+        (2, "bob", "Q2", "C-2"),
+    ]
+
+
+def test_a_raw_control_character_in_a_json_line_is_a_malformed_line(vendor, admin_actor, write):
+    jsonl = (
+        '{"account": "a", "ts": "2026-03-03T10:00:00Z", "event": "face_search", "ref": "1"}\n'
+        '{"account": "b\x1fc", "ts": "2026-03-03T10:00:00Z", "event": "face_search"}\n'
+    )
+    log = do_import_access_log(
+        "vendor", write("c.jsonl", jsonl), original_name="c", actor=admin_actor
+    )
+    assert log.valid_events == 1
+    assert list(log.rejected_rows.values_list("record", "line", "reason")) == [
+        (None, 2, "malformed line: a raw control character (not valid JSON)")
+    ]
