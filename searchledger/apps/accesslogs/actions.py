@@ -67,6 +67,7 @@ __all__ = [
     "do_start_access_log_import",
     "do_unmap_external_account",
     "event_file_paths",
+    "may_resume",
 ]
 
 Progress = Callable[[str, float], None]
@@ -324,6 +325,18 @@ def do_reopen_access_log_import(import_id: int, *, actor: Actor) -> AccessLogImp
     log_import.save()
     _append_started(log_import, actor)
     return log_import
+
+
+def may_resume(log_import: AccessLogImport) -> bool:
+    """Whether an import can be resumed now: it failed, or it is ``running`` but has made
+    no progress for ``SEARCHLEDGER_IMPORT_STALE_SECONDS`` (it was interrupted)."""
+    if log_import.status == ImportStatus.FAILED:
+        return True
+    if log_import.status != ImportStatus.RUNNING:
+        return False
+    return (
+        log_import.heartbeat_at is None or log_import.heartbeat_at < timezone.now() - _stale_after()
+    )
 
 
 def event_file_paths(log_import: AccessLogImport) -> tuple[Path, Path]:

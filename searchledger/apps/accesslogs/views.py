@@ -258,7 +258,7 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "imp": log_import,
             "rejected": log_import.rejected_rows.all()[:1000],
             "can_import": signed_in(request).may(_WRITE),
-            "resumable": log_import.status != ImportStatus.COMPLETED,
+            "resumable": actions.may_resume(log_import),
         },
     )
 

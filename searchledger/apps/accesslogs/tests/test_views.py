@@ -111,7 +111,9 @@ def test_a_failed_import_shows_why_and_resumes_after_the_mapping_is_fixed(mirs, 
     assert str(log.first_event_at) == "2026-03-01 09:00:00+00:00"
 
 
-def test_the_progress_fragment_polls_while_running_and_refreshes_when_done(mirs, admin_client):
+def test_the_progress_fragment_polls_while_running_and_refreshes_when_done(
+    mirs, admin_client, settings
+):
     upload(admin_client, GOOD)
     log = AccessLogImport.objects.get()
     done = admin_client.get(f"/access-logs/imports/{log.pk}/progress/")
@@ -125,6 +127,12 @@ def test_the_progress_fragment_polls_while_running_and_refreshes_when_done(mirs,
     assert 'hx-trigger="every 2s"' in text
     assert "Validating the records" in text
     assert 'value="45"' in text
+    page = admin_client.get(f"/access-logs/imports/{log.pk}/").content.decode()
+    assert "Resume this import" not in page  # still making progress
+    settings.SEARCHLEDGER_IMPORT_STALE_SECONDS = 0
+    page = admin_client.get(f"/access-logs/imports/{log.pk}/").content.decode()
+    assert "it was interrupted, and may be resumed" in page
+    assert "Resume this import" in page
 
 
 def test_the_accounts_page_lists_unknown_searchers_first_and_maps_with_a_suggestion(
