@@ -30,6 +30,7 @@ from searchledger.apps.accesslogs.selectors import account_links, imports_coveri
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.authz import require
 from searchledger.apps.findings.actions import FindingDraft, raise_finding
+from searchledger.apps.findings.models import Finding
 from searchledger.apps.ledger import writer
 from searchledger.apps.reconciliation.engine import EngineError, EventFile, reconcile_files
 from searchledger.apps.reconciliation.models import Discrepancy, ReconciliationRun
@@ -336,11 +337,21 @@ def _store(
     )
     run.save(force_insert=True)
     import_ids = {entry["sha256"]: entry["id"] for entry in imports}
+    drafts = [_draft(d, system, period, params) for d in found]
+    # The findings an earlier run raised already, fetched in bulk: raise_finding would return
+    # each of them unchanged, one validation and lookup at a time.
+    existing: dict[str, Finding] = {}
+    refs = [draft.source_ref.strip() for draft in drafts]
+    for chunk in range(0, len(refs), 500):
+        earlier = Finding.objects.filter(source=_SOURCE, source_ref__in=refs[chunk : chunk + 500])
+        existing.update((f.source_ref, f) for f in earlier)
     rows: list[Discrepancy] = []
     raised = 0
-    for d in found:
-        finding, created = raise_finding(_draft(d, system, period, params), actor=actor)
-        raised += int(created)
+    for d, draft in zip(found, drafts, strict=True):
+        finding = existing.get(draft.source_ref.strip())
+        if finding is None:
+            finding, created = raise_finding(draft, actor=actor)
+            raised += int(created)
         rows.append(
             Discrepancy(
                 run=run,
