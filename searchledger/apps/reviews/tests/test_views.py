@@ -80,6 +80,7 @@ def test_opening_a_campaign_from_the_page(rworld):
     detail = boss.get(f"/reviews/{opened.pk}/")
     assert b"0 of 4 sampled searches reviewed" in detail.content
     assert b"refused_then_retried" in detail.content
+    assert b"REVIEW_SAMPLE_DRAWN" in detail.content
 
 
 def test_a_refused_campaign_form_shows_the_field_and_writes_nothing(rworld):
