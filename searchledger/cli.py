@@ -387,6 +387,27 @@ def cmd_export_audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_deliver_webhooks(args: argparse.Namespace) -> int:
+    """POST the pending finding entries to every configured webhook URL (run from cron)."""
+    from searchledger.apps.findings.webhooks import configured_urls, deliver_webhooks
+
+    if not configured_urls():
+        print("no webhook URLs are configured (SEARCHLEDGER_WEBHOOK_URLS)")
+        return EXIT_OK
+    try:
+        results = deliver_webhooks(timeout=args.timeout)
+    except RuntimeError as exc:
+        raise CommandError(str(exc)) from exc
+    failed = False
+    for result in results:
+        line = f"{result.url}: delivered {result.delivered}, pending {result.pending}"
+        if result.error:
+            failed = True
+            line += f"; failed at {result.error} (retried on the next run)"
+        print(line)
+    return EXIT_USAGE if failed else EXIT_OK
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the web app (Django's server; put a real WSGI server in front in production)."""
     from django.core.management import call_command
@@ -775,6 +796,10 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines p
     target.add_argument(
         "--send", metavar="URL", help="send syslog to tcp://, tls:// or udp://HOST:PORT"
     )
+    p = add(
+        "deliver-webhooks", cmd_deliver_webhooks, "POST pending finding entries to the webhooks"
+    )
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     p = add("serve", cmd_serve, "serve the web app")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)

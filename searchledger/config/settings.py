@@ -324,6 +324,10 @@ SEARCHLEDGER_MAX_LOG_UPLOAD_BYTES = int(
 SEARCHLEDGER_IMPORT_MEMORY_LIMIT = os.environ.get("SEARCHLEDGER_IMPORT_MEMORY_LIMIT", "2GB")
 # The log's name in checkpoints and in its verifier key (C2SP: a schema-less URL).
 SEARCHLEDGER_LOG_ORIGIN = os.environ.get("SEARCHLEDGER_LOG_ORIGIN", "searchledger.localhost/ledger")
+# Webhooks on findings (`searchledger deliver-webhooks`): comma-separated URLs, and the
+# secret that signs each request (HMAC-SHA256).
+SEARCHLEDGER_WEBHOOK_URLS = os.environ.get("SEARCHLEDGER_WEBHOOK_URLS", "")
+SEARCHLEDGER_WEBHOOK_SECRET = os.environ.get("SEARCHLEDGER_WEBHOOK_SECRET", "")
 # The HOSTNAME of syslog messages sent by `export-audit` (default: the machine's name).
 SEARCHLEDGER_SYSLOG_HOSTNAME = os.environ.get("SEARCHLEDGER_SYSLOG_HOSTNAME", "")
 

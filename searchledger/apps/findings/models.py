@@ -10,7 +10,7 @@ from typing_extensions import override
 
 from searchledger.core.reviews import FindingSource, FindingStatus, Resolution, Severity
 
-__all__ = ["Finding"]
+__all__ = ["Finding", "WebhookCursor"]
 
 
 def _choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
@@ -106,3 +106,22 @@ class Finding(models.Model):
     @override
     def __str__(self) -> str:
         return f"Finding {self.pk}: {self.kind} ({self.severity}, {self.status})"
+
+
+class WebhookCursor(models.Model):
+    """How far the findings webhook has delivered to one URL: the ledger sequence number of
+    the last finding entry the URL acknowledged. Operational state, like a mail queue: it
+    changes outside the ledger, and losing it only means entries are delivered again."""
+
+    url = models.URLField(max_length=500, unique=True)
+    delivered_seq = models.BigIntegerField(default=-1)
+    failures = models.PositiveIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["url"]
+
+    @override
+    def __str__(self) -> str:
+        return f"webhook {self.url} at entry {self.delivered_seq}"
