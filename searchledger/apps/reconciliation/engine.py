@@ -8,8 +8,10 @@ How it scales: every time is an integer of microseconds since the epoch. The ban
 "same person, ``|Δt| ≤ tol``" is an equality hash join on (person, bucket) where a bucket
 is ``t // tol``: each search is entered in the buckets before, at and after its own, so an
 event only meets searches that could be within the tolerance, and the exact test is a
-filter on the few pairs that meet. Anti-joins give the undocumented events and the searches
-without an event; window functions over (account, time) give the dense windows of bursts;
+filter on the few pairs that meet. The pairs are materialised once (``cand``) and grouped
+per event once (``per_event``: matched, same case, nearest match, nearest refusal), because
+several kinds read them. Anti-joins give the undocumented events and the searches without
+an event; window functions over (account, time) give the dense windows of bursts;
 ``median`` per unit gives high volume. DuckDB runs it in parallel and spills to ``workdir``
 when the data outgrow memory.
 
@@ -205,35 +207,50 @@ def _load_inputs(
         )
 
 
-def _discrepancy_sql(p: dict[str, Any]) -> str:
-    """The SQL that computes every discrepancy, one row each, from the tables ``ev``
-    (search events with their person), ``searches``, ``units`` and ``coverage``."""
+def _candidates_sql(p: dict[str, Any]) -> str:
+    """The band join, materialised once: every (event, search) pair of the same person
+    within the tolerance, through the buckets of ``sb``."""
+    return f"""
+    CREATE TEMP TABLE cand AS
+    SELECT e.src, e.line, e.t, e.case_norm AS ecase, e.case_raw AS eraw,
+           s.id, s.t AS st, s.status, s.case_norm AS scase, s.case_raw AS sraw,
+           e.t >= {p["start"]} AND e.t < {p["end"]} AS in_period
+    FROM ev e JOIN sb s ON s.person = e.person AND s.b = e.b
+    WHERE abs(s.t - e.t) <= {p["tol"]}
+    """
+
+
+def _per_event_sql() -> str:
+    """Per logged search in the period, materialised once: does an authorised or documented
+    record match it, does one of the same case, the nearest match (|Δt|, then id) and the
+    nearest refused or cancelled record."""
     matching = ", ".join(_sql_str(s) for s in sorted(MATCHING_STATUSES))
     refused = ", ".join(_sql_str(s) for s in sorted(REFUSED_STATUSES))
+    return f"""
+    CREATE TEMP TABLE per_event AS
+        SELECT src, line, any_value(t) AS t, any_value(ecase) AS ecase,
+               any_value(eraw) AS eraw,
+               bool_or(status IN ({matching})) AS matched,
+               bool_or(status IN ({matching}) AND scase = ecase) AS same_case,
+               arg_min({{'id': id, 'scase': scase, 'sraw': sraw}}, [abs(st - t), id])
+                   FILTER (WHERE status IN ({matching})) AS nearest,
+               arg_min(id, [abs(st - t), id])
+                   FILTER (WHERE status IN ({refused})) AS refusal
+        FROM cand WHERE in_period AND status IN ({matching}, {refused})
+        GROUP BY src, line
+    """
+
+
+def _discrepancy_sql(p: dict[str, Any]) -> str:
+    """The SQL that computes every discrepancy, one row each, from the tables ``ev``
+    (search events with their person), ``cand`` (:func:`_candidates_sql`), ``per_event``
+    (:func:`_per_event_sql`), ``searches``, ``units`` and ``coverage``."""
+    matching = ", ".join(_sql_str(s) for s in sorted(MATCHING_STATUSES))
     days = ", ".join(str(d) for d in p["business_days"])
     return f"""
     WITH
     pe AS (SELECT * FROM ev WHERE t >= {p["start"]} AND t < {p["end"]}),
     mapped AS (SELECT * FROM pe WHERE person IS NOT NULL),
-    cand AS (
-        SELECT e.src, e.line, e.t, e.case_norm AS ecase, e.case_raw AS eraw,
-               s.id, s.t AS st, s.status, s.case_norm AS scase, s.case_raw AS sraw,
-               e.t >= {p["start"]} AND e.t < {p["end"]} AS in_period
-        FROM ev e JOIN sb s ON s.person = e.person AND s.b = e.b
-        WHERE abs(s.t - e.t) <= {p["tol"]}
-    ),
-    best AS (
-        SELECT *, row_number() OVER (
-            PARTITION BY src, line
-            ORDER BY CASE WHEN ecase IS NOT NULL AND scase = ecase THEN 0 ELSE 1 END,
-                     abs(st - t), id) AS rn
-        FROM cand WHERE in_period AND status IN ({matching})
-    ),
-    refusal AS (
-        SELECT *, row_number() OVER (PARTITION BY src, line ORDER BY abs(st - t), id) AS rn
-        FROM cand c WHERE in_period AND status IN ({refused})
-          AND NOT EXISTS (SELECT 1 FROM best b WHERE b.src = c.src AND b.line = c.line)
-    ),
     seen AS (SELECT DISTINCT id FROM cand),
     ooh AS (
         SELECT account, person, t, local::DATE AS day FROM (
@@ -241,12 +258,16 @@ def _discrepancy_sql(p: dict[str, Any]) -> str:
         WHERE isodow(local) NOT IN ({days})
            OR hour(local) < {p["bstart"]} OR hour(local) >= {p["bend"]}
     ),
+    -- Per event: its window [t, t + width] (n events, the last at wlast), how many of the
+    -- account's events come before it (before) and up to its time, peers included (upto).
     win AS (
         SELECT account, person, t,
-               count(*) OVER w AS n, max(t) OVER w AS wlast
+               rank() OVER w0 - 1 AS before, count(*) OVER w0 AS upto,
+               count(*) OVER w1 AS n, max(t) OVER w1 AS wlast
         FROM mapped
-        WINDOW w AS (PARTITION BY account ORDER BY t
-                     RANGE BETWEEN CURRENT ROW AND {p["burst_us"]} FOLLOWING)
+        WINDOW w0 AS (PARTITION BY account ORDER BY t),
+               w1 AS (PARTITION BY account ORDER BY t
+                      RANGE BETWEEN CURRENT ROW AND {p["burst_us"]} FOLLOWING)
     ),
     dense AS (
         SELECT *, CASE WHEN lag(t) OVER (PARTITION BY account ORDER BY t) + {p["burst_us"]}
@@ -254,31 +275,36 @@ def _discrepancy_sql(p: dict[str, Any]) -> str:
         FROM win WHERE n > {p["burst_count"]}
     ),
     episodes AS (
-        SELECT account, any_value(person) AS person, min(t) AS first, max(wlast) AS last
-        FROM (SELECT *, sum(fresh) OVER (PARTITION BY account ORDER BY t) AS ep FROM dense)
-        GROUP BY account, ep
+        SELECT x.account, x.person, x.first, x.last, at_last.upto - x.before AS cnt
+        FROM (
+            SELECT account, any_value(person) AS person, min(t) AS first,
+                   max(wlast) AS last, min(before) AS before
+            FROM (SELECT *, sum(fresh) OVER (PARTITION BY account ORDER BY t) AS ep
+                  FROM dense)
+            GROUP BY account, ep
+        ) x
+        JOIN (SELECT DISTINCT account, t, upto FROM win) at_last
+          ON at_last.account = x.account AND at_last.t = x.last
     ),
     volume AS (
         SELECT m.person, u.unit, count(*) AS n, min(m.t) AS first, max(m.t) AS last
         FROM mapped m JOIN units u ON u.person = m.person GROUP BY m.person, u.unit
     ),
     medians AS (SELECT unit, median(n)::DOUBLE AS med FROM volume GROUP BY unit)
-    SELECT 'case_mismatch' AS kind, b.t, e.account, e.person, b.id AS search_id, b.src,
-           b.line, NULL::BIGINT AS last, NULL::BIGINT AS cnt, NULL::BIGINT AS unit,
-           NULL::DOUBLE AS med, b.eraw AS ecase, b.sraw AS scase
-    FROM best b JOIN ev e ON e.src = b.src AND e.line = b.line
-    WHERE b.rn = 1 AND b.ecase IS NOT NULL AND b.scase IS NOT NULL AND b.ecase <> b.scase
+    SELECT 'case_mismatch' AS kind, b.t, e.account, e.person, b.nearest.id AS search_id,
+           b.src, b.line, NULL::BIGINT AS last, NULL::BIGINT AS cnt, NULL::BIGINT AS unit,
+           NULL::DOUBLE AS med, b.eraw AS ecase, b.nearest.sraw AS scase
+    FROM per_event b JOIN ev e ON e.src = b.src AND e.line = b.line
+    WHERE b.matched AND NOT coalesce(b.same_case, false)
+      AND b.ecase IS NOT NULL AND b.nearest.scase IS NOT NULL
     UNION ALL
-    SELECT 'searched_after_refusal', r.t, e.account, e.person, r.id, r.src, r.line,
+    SELECT 'searched_after_refusal', r.t, e.account, e.person, r.refusal, r.src, r.line,
            NULL, NULL, NULL, NULL, NULL, NULL
-    FROM refusal r JOIN ev e ON e.src = r.src AND e.line = r.line WHERE r.rn = 1
+    FROM per_event r JOIN ev e ON e.src = r.src AND e.line = r.line WHERE NOT r.matched
     UNION ALL
     SELECT 'undocumented_search', m.t, m.account, m.person, NULL, m.src, m.line,
            NULL, NULL, NULL, NULL, NULL, NULL
-    FROM mapped m
-    WHERE NOT EXISTS (
-        SELECT 1 FROM cand c WHERE c.src = m.src AND c.line = m.line
-          AND c.status IN ({matching}, {refused}))
+    FROM mapped m ANTI JOIN per_event c ON c.src = m.src AND c.line = m.line
     UNION ALL
     SELECT 'unknown_account', min(t), account, NULL, NULL, NULL, NULL,
            max(t), count(*), NULL, NULL, NULL, NULL
@@ -295,9 +321,7 @@ def _discrepancy_sql(p: dict[str, Any]) -> str:
            max(t), count(*), NULL, NULL, NULL, NULL
     FROM ooh GROUP BY account, day
     UNION ALL
-    SELECT 'burst', x.first, x.account, x.person, NULL, NULL, NULL, x.last,
-           (SELECT count(*) FROM mapped m
-            WHERE m.account = x.account AND m.t BETWEEN x.first AND x.last),
+    SELECT 'burst', x.first, x.account, x.person, NULL, NULL, NULL, x.last, x.cnt,
            NULL, NULL, NULL, NULL
     FROM episodes x
     UNION ALL
@@ -369,22 +393,22 @@ def _run(
         CREATE TEMP TABLE sb AS
         SELECT s.*, s.t // {width} + d.d AS b FROM searches s, (VALUES (-1), (0), (1)) d(d)
     """)
-    sql = _discrepancy_sql(
-        {
-            "start": start,
-            "end": end,
-            "tol": tol,
-            "tz": params.time_zone,
-            "bstart": params.business_start_hour,
-            "bend": params.business_end_hour,
-            "business_days": params.business_days or (0,),
-            "burst_us": params.burst_minutes * 60_000_000,
-            "burst_count": params.burst_count,
-            "hv_min": params.high_volume_min,
-            "hv_factor": float(params.high_volume_factor),
-        }
-    )
-    found = [_row(row) for row in con.execute(sql).fetchall()]
+    p: dict[str, Any] = {
+        "start": start,
+        "end": end,
+        "tol": tol,
+        "tz": params.time_zone,
+        "bstart": params.business_start_hour,
+        "bend": params.business_end_hour,
+        "business_days": params.business_days or (0,),
+        "burst_us": params.burst_minutes * 60_000_000,
+        "burst_count": params.burst_count,
+        "hv_min": params.high_volume_min,
+        "hv_factor": float(params.high_volume_factor),
+    }
+    con.execute(_candidates_sql(p))
+    con.execute(_per_event_sql())
+    found = [_row(row) for row in con.execute(_discrepancy_sql(p)).fetchall()]
     return sorted(found, key=sort_key)
 
 
