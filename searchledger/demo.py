@@ -32,11 +32,15 @@ from __future__ import annotations
 import random
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from searchledger.apps.accesslogs import actions as accesslogs
+from searchledger.apps.accesslogs.models import ExternalAccount
 from searchledger.apps.accounts.actions import (
     do_assign_account,
     do_create_account,
@@ -47,6 +51,7 @@ from searchledger.apps.grants.actions import do_approve_grant, do_request_grant
 from searchledger.apps.grants.selectors import check_access
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
 from searchledger.apps.oversight import actions as oversight
+from searchledger.apps.reconciliation.actions import do_reconcile
 from searchledger.apps.searches import actions as searches
 from searchledger.apps.searches.models import SearchRecord
 from searchledger.apps.systems.actions import SystemDetails, do_create_system, do_publish_rules
@@ -56,8 +61,10 @@ from searchledger.apps.training.actions import (
     do_create_course,
     do_record_completion,
 )
+from searchledger.core.accesslogs import MappingSpec
 from searchledger.core.actor import Actor
 from searchledger.core.roles import Role
+from searchledger.demo_log import dashboard_account, write_dashboard_log
 
 __all__ = ["DEMO_ACCOUNTS", "DEMO_PASSWORD", "load_demo"]
 
@@ -543,6 +550,15 @@ def _past_days(rng: random.Random) -> Iterator[date]:
         day += timedelta(days=1)
 
 
+def _working_time(moment: datetime) -> datetime:
+    """``moment``, or the next working time after it (08:00 to 18:00, Monday to Friday):
+    officers run searches at work, so reconciliation's out-of-hours rule stays quiet for
+    the honest ones."""
+    while moment.weekday() >= 5 or not 8 <= moment.hour < 18:
+        moment = (moment + timedelta(hours=1)).replace(minute=moment.minute % 50 + 5)
+    return moment
+
+
 def _enter_past(
     rng: random.Random,
     request: searches.SearchRequest,
@@ -559,7 +575,7 @@ def _enter_past(
     requested_at = timezone.make_aware(datetime.combine(day, time(hour, rng.randint(0, 59))))
     outcome: searches.SearchOutcome | None = None
     if rng.random() >= _PAST_UNDOCUMENTED:
-        searched_at = requested_at + timedelta(hours=rng.randint(1, 26))
+        searched_at = _working_time(requested_at + timedelta(hours=rng.randint(1, 26)))
         outcome = _outcome(rng, request.system_code, officer, examiners, searched_at)
     decision = searches.PastDecision()
     supervisor = officer.supervisor_id
@@ -729,6 +745,65 @@ def _oversight_register(admin: Actor, director: Account) -> None:
     )
 
 
+DASHBOARD_MAPPING = MappingSpec(
+    account_column="user_id",
+    timestamp_column="event_time",
+    action_column="event_type",
+    reference_column="query_id",
+    case_ref_column="case_no",
+    search_actions=("FACE_SEARCH",),
+)
+
+
+def _reconciliation(admin: Actor, rng: random.Random) -> str:
+    """The state dashboard's own log of MIRS searches for the transcribed year, imported
+    and reconciled as an agency would: the mapping of its columns, the import, each
+    dashboard account mapped to its officer (the temporary-duty account is nobody the
+    agency knows), then the auditor's reconciliation of the year."""
+    folder = Path(settings.HOME) / "demo"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "md-dashboard-mirs-access-log.csv"
+    planted = write_dashboard_log(path, rng)
+    # The answer key, for a first-time user (and the demo's test) to check against.
+    (folder / "md-dashboard-mirs-planted.json").write_text(planted.to_json() + "\n")
+    accesslogs.do_set_column_mapping("mirs", DASHBOARD_MAPPING, actor=admin)
+    imported = accesslogs.do_import_access_log("mirs", path, original_name=path.name, actor=admin)
+    if imported.status != "completed":  # pragma: no cover - the demo's own log is clean
+        raise RuntimeError(f"the demo access log did not import: {imported.failure}")
+    officers = Account.objects.filter(role__in=[Role.OFFICER.value, Role.SUPERVISOR.value])
+    rows = [
+        (line, dashboard_account(account), account.username)
+        for line, account in enumerate(officers.order_by("username"), start=2)
+    ]
+    seen = set(
+        ExternalAccount.objects.filter(system=imported.system).values_list("external_id", flat=True)
+    )
+    accesslogs.do_map_external_accounts(
+        "mirs", [row for row in rows if row[1] in seen], actor=admin
+    )
+    auditor = _actor(Account.objects.get(username="auditor"))
+    first = imported.first_event_at
+    last = imported.last_event_at
+    if first is None or last is None:  # pragma: no cover - the log has events
+        raise RuntimeError("the demo access log has no events")
+    run = do_reconcile(
+        "mirs",
+        start=timezone.localdate(first),
+        end=timezone.localdate(last),
+        actor=auditor,
+    )
+    counts = ", ".join(
+        f"{n} {kind.replace('_', ' ')}" for kind, n in sorted(run.counts.items()) if n
+    )
+    return (
+        f"access log: {imported.searches} dashboard searches imported; reconciliation found "
+        f"{counts or 'nothing'} (planted: {len(planted.undocumented)} undocumented, "
+        f"{len(planted.after_refusal)} after a refusal, 1 unknown account, "
+        f"{len(planted.case_mismatch)} case mismatch, {len(planted.no_external_event)} "
+        "with no dashboard event)"
+    )
+
+
 def load_demo() -> Iterator[str]:
     """Load the demo scenario if it is not loaded yet; yield what happened."""
     if Account.objects.filter(username="admin").exists():
@@ -764,6 +839,7 @@ def load_demo() -> Iterator[str]:
             _oversight_register(admin, Account.objects.get(username="fod"))
         yield f"created {Account.objects.count()} accounts, 3 systems, grants and training"
         yield f"searches: {summary}"
+        yield _reconciliation(admin, rng)
     checkpoint = sign_checkpoint_if_grown()
     yield f"ledger checkpoint at size {checkpoint.size}"
     yield (
