@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from searchledger.core.actor import Actor
+    from searchledger.core.published import ReportMeta
     from searchledger.ledger.note import CosignatureSigner
     from searchledger.ledger.witness import WitnessState
 
@@ -654,6 +655,141 @@ def cmd_escalate_findings(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _tile_entries(directory: str, key: str | None, size: int | None) -> tuple[list[bytes], int]:
+    """The entries of a published tile export, verified first, and the size to read."""
+    from searchledger.ledger.note import NoteError, Verifier
+    from searchledger.ledger.offline import OfflineVerificationError, verify_tile_directory
+    from searchledger.ledger.tiles import TilePath, entries_from_tiles
+
+    if not key:
+        raise CommandError("--tiles needs --key: the log's verifier key (or a file holding it)")
+    try:
+        verifier = Verifier.from_verifier_key(_verifier_key_arg(key, "--key"))
+    except NoteError as exc:
+        raise CommandError(f"--key: {exc}") from exc
+    root_dir = Path(directory).resolve()
+    try:
+        verified = verify_tile_directory(root_dir, verifier)
+    except OfflineVerificationError as failure:
+        raise CommandError(f"the tiles in {directory} do not verify: {failure}") from failure
+    available = verified.checkpoint.size
+    if size is not None and size > available:
+        raise CommandError(f"the tiles hold {available} entries, fewer than the {size} asked for")
+
+    def read_tile(tile: TilePath) -> bytes:
+        target = (root_dir / tile.path).resolve()
+        if root_dir not in target.parents:
+            raise CommandError(f"{tile.path} resolves outside {root_dir}")
+        return target.read_bytes()
+
+    return entries_from_tiles(available, read_tile), available if size is None else size
+
+
+def _write_report(
+    fmt: str, meta: ReportMeta, rows: list[tuple[str, str, str, str]], source: str
+) -> None:
+    """Print a recomputed report as text, CSV or JSON."""
+    import json
+
+    from searchledger.core.published import report_csv
+
+    if fmt == "csv":
+        sys.stdout.write(report_csv(meta, rows))
+    elif fmt == "json":
+        document = {"report": {r[1] + " " + r[2]: r[3] for r in meta.rows()}, "cells": rows}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        print(
+            f"Transparency report {meta.first_day} to {meta.last_day} ({meta.time_zone}), "
+            f"threshold {meta.threshold}, from {source}: checkpoint {meta.checkpoint_size}, "
+            f"root {meta.checkpoint_root}"
+        )
+        for table, row, column, value in rows:
+            print(f"  {table} / {row} / {column}: {value}")
+
+
+def cmd_transparency(args: argparse.Namespace) -> int:
+    """Recompute the transparency report for a period from the database or, with
+    ``--tiles``, from a verified tile export alone; with ``--check``, compare it with a
+    published CSV cell by cell (exit 1 on any difference)."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from django.conf import settings
+
+    from searchledger.core.published import ReportMeta, differences, parse_report_csv
+    from searchledger.core.transparency import build_report
+    from searchledger.ledger import merkle
+    from searchledger.ledger.events import parse_entry
+
+    if args.end < args.start:
+        raise CommandError(f"--to {args.end} is before --from {args.start}")
+    published = None
+    if args.check:
+        try:
+            published = parse_report_csv(Path(args.check).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CommandError(f"--check {args.check}: {exc}") from exc
+    threshold = (
+        args.threshold
+        if args.threshold is not None
+        else (published.meta.threshold if published else 5)
+    )
+    if threshold < 1:
+        raise CommandError("--threshold must be 1 or more")
+    size = (
+        args.size
+        if args.size is not None
+        else (published.meta.checkpoint_size if published else None)
+    )
+    zone = args.zone or (published.meta.time_zone if published else str(settings.TIME_ZONE))
+    try:
+        tz = ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CommandError(f"--zone {zone!r} is not a time zone") from exc
+    if args.tiles:
+        raw, size = _tile_entries(args.tiles, args.key, size)
+        raw = raw[:size]
+        source = f"the tiles in {args.tiles}"
+    else:
+        from searchledger.apps.reports.transparency import database_entries
+
+        raw, size = database_entries(size)
+        source = "the database"
+    if len(raw) < size:
+        raise CommandError(f"the ledger holds {len(raw)} entries, fewer than the {size} asked for")
+    root = merkle.root_from_leaf_hashes([merkle.leaf_hash(body) for body in raw]).hex()
+    report = build_report(
+        (parse_entry(body) for body in raw),
+        start=args.start,
+        end=args.end + timedelta(days=1),
+        threshold=threshold,
+        zone=tz,
+    )
+    meta = ReportMeta(args.start, args.end, zone, threshold, size, root)
+    rows = report.rows()
+    if published is not None:
+        problems = [
+            f"Report / {row} / {column}: published {theirs}, recomputed {mine}"
+            for (_, row, column, theirs), (_, _, _, mine) in zip(
+                published.meta.rows(), meta.rows(), strict=True
+            )
+            if theirs != mine
+        ] + differences(published.rows, rows)
+        if problems:
+            print(f"FAILED: the published report differs from {source}:", file=sys.stderr)
+            for problem in problems:
+                print(f"  {problem}", file=sys.stderr)
+            return EXIT_VERIFY_FAILED
+        print(
+            f"ok: the published report matches its recomputation from {source} "
+            f"(checkpoint {size}, root {root}, {len(rows)} cells)"
+        )
+        return EXIT_OK
+    _write_report(args.format, meta, rows, source)
+    return EXIT_OK
+
+
 def cmd_load_demo(args: argparse.Namespace) -> int:
     """Load the demo scenario (idempotent)."""
     from searchledger.demo import load_demo
@@ -717,6 +853,33 @@ def _add_witness_commands(
     p.add_argument("--size", type=_non_negative, required=True, help="the checkpoint's size")
     p.add_argument("--witness-key", required=True, help="the witness's verifier key (or a file)")
     p.add_argument("file", nargs="?", metavar="FILE", help="the cosignature (default: stdin)")
+
+
+def _add_report_commands(
+    add: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser],
+) -> None:
+    """The transparency report's command."""
+    p = add(
+        "transparency",
+        cmd_transparency,
+        "recompute the transparency report from the ledger or its published tiles, and "
+        "check a published CSV against it",
+    )
+    p.add_argument("--from", dest="start", type=_iso_date, required=True, help="first day")
+    p.add_argument("--to", dest="end", type=_iso_date, required=True, help="last day (included)")
+    p.add_argument("--threshold", type=_non_negative, help="suppress counts below this (default 5)")
+    p.add_argument("--tiles", metavar="DIR", help="read a verified tile export, not the database")
+    p.add_argument("--key", metavar="VERIFIER_KEY", help="with --tiles: the log's verifier key")
+    p.add_argument(
+        "--size", type=_non_negative, help="entries to count (default: the checkpoint's)"
+    )
+    p.add_argument("--zone", help="time zone of the days (default: the server's)")
+    p.add_argument("--format", choices=["text", "csv", "json"], default="text")
+    p.add_argument(
+        "--check",
+        metavar="PUBLISHED.csv",
+        help="compare with a published CSV; exit 1 if it differs",
+    )
 
 
 def _import_log_arguments(p: argparse.ArgumentParser) -> None:
@@ -845,6 +1008,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines p
     p.add_argument(
         "--actor", default="system", help="an auditor or administrator (default: `system`)"
     )
+    _add_report_commands(add)
     add("load-demo", cmd_load_demo, "load the demo scenario")
     return parser
 

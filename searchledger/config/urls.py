@@ -29,5 +29,6 @@ urlpatterns = [
     path("reconciliation/", include("searchledger.apps.reconciliation.urls")),
     path("oversight/", include("searchledger.apps.oversight.urls")),
     path("reports/", include("searchledger.apps.reports.urls")),
+    path("transparency/", include("searchledger.apps.reports.public_urls")),
     path("api/", api.urls),
 ]

@@ -72,6 +72,8 @@ class Permission(StrEnum):
     # The register of oversight recommendations: read it (every role), and keep it.
     VIEW_RECOMMENDATIONS = "view_recommendations"
     MANAGE_RECOMMENDATIONS = "manage_recommendations"
+    # Publish the public transparency report (administrators).
+    PUBLISH_REPORTS = "publish_reports"
     # One's own sign-in factors and personal API tokens (every role; never a token scope).
     MANAGE_OWN_CREDENTIALS = "manage_own_credentials"
 

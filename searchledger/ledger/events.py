@@ -114,6 +114,9 @@ class LedgerEventType(IntEnum):
     OVERSIGHT_EVIDENCE_LINKED = 1004
     OVERSIGHT_STATUS_CHANGED = 1005
 
+    # Reports (apps.reports): a transparency report published from a checkpoint.
+    REPORT_PUBLISHED = 1100
+
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 _FIELD = re.compile(r"^[a-z][a-z0-9_]{0,63}$")

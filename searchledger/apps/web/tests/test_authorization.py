@@ -56,6 +56,11 @@ from searchledger.apps.reconciliation.tests.matrix import (
     SAMPLE_RECONCILIATION_CONTEXT,
     build_reconciliation_world,
 )
+from searchledger.apps.reports.tests.matrix import (
+    PUBLISH_FORM,
+    SAMPLE_REPORT_CONTEXT,
+    build_report_world,
+)
 from searchledger.apps.reviews.tests.matrix import (
     CHECKLIST_FORM,
     SAMPLE_REVIEW_CONTEXT,
@@ -750,6 +755,33 @@ MATRIX: dict[str, Rule] = {
         LOG_READERS,
         (get("/reconciliation/{recon_run}/"), get("/reconciliation/{recon_run}/?kind=burst")),
     ),
+    # --- Dashboard and transparency report (reports/; world: reports/tests/matrix.py).
+    # The dashboard and the draft report: roles that see access counts; publishing:
+    # administrators (it signs a checkpoint and appends REPORT_PUBLISHED). The published
+    # reports are public: anyone, signed in or not, reads them as HTML, CSV and PDF.
+    "reports:dashboard": Rule(
+        Kind.PAGE,
+        COUNTERS,
+        (
+            get("/reports/dashboard/"),
+            get("/reports/dashboard/?system=mirs&first_month=2026-01&last_month=2026-03"),
+        ),
+    ),
+    "reports:transparency": Rule(
+        Kind.PAGE,
+        COUNTERS,
+        (
+            get("/reports/transparency/"),
+            get("/reports/transparency/?start={today}&end={today}&threshold=5"),
+        ),
+    ),
+    "reports:transparency_publish": Rule(
+        Kind.PAGE, ADMINISTRATOR, (post("/reports/transparency/publish/", PUBLISH_FORM),)
+    ),
+    "transparency:list": Rule(Kind.PUBLIC, EVERYONE, (get("/transparency/"),)),
+    "transparency:detail": Rule(Kind.PUBLIC, EVERYONE, (get("/transparency/{published_report}/"),)),
+    "transparency:csv": Rule(Kind.PUBLIC, EVERYONE, (get("/transparency/{published_report}.csv"),)),
+    "transparency:pdf": Rule(Kind.PUBLIC, EVERYONE, (get("/transparency/{published_report}.pdf"),)),
     # OIDC single sign-on is off unless configured: its URLs answer 404 to everybody
     # (accounts/tests/test_sso.py tries them with single sign-on configured).
     "oidc_authentication_init": Rule(Kind.NOWHERE, frozenset(), (get("/oidc/authenticate/"),)),
@@ -815,6 +847,7 @@ SAMPLE_CONTEXT = {
     "finding": 35,
     **SAMPLE_ACCESSLOG_CONTEXT,
     **SAMPLE_RECONCILIATION_CONTEXT,
+    **SAMPLE_REPORT_CONTEXT,
 }
 
 
@@ -925,6 +958,7 @@ def _build_world() -> World:
     oversight = build_oversight_world(admin_actor, officer)
     access_logs = build_accesslog_world(admin_actor, officer)
     access_logs.update(build_reconciliation_world(admin_actor))
+    access_logs.update(build_report_world(admin_actor))
     checkpoint = sign_checkpoint_if_grown()
     return World(
         accounts=accounts,
