@@ -274,3 +274,17 @@ def test_the_draft_page_computes_live_and_administrators_publish_from_it(rworld,
     )
     assert refused.status_code == 400
     assert PublishedReport.objects.count() == 1
+
+
+def test_the_command_line_prints_the_report_as_json_and_text(rworld, capsys):
+    today = timezone.localdate().isoformat()
+    base = ["transparency", "--from", today, "--to", today, "--threshold", "1"]
+    assert main([*base, "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["report"]["Suppression Threshold"] == "1"
+    cells = {(t, r, c): v for t, r, c, v in document["cells"]}
+    assert cells["Searches by system and outcome", "MIRS", "Total"] == "7"
+    assert main(base) == 0
+    assert "Searches by purpose and outcome / Robbery / Total: 6" in capsys.readouterr().out
+    assert main([*base[:5], "--to", "2020-01-01"]) == 2  # the period ends before it starts
+    assert "is before --from" in capsys.readouterr().err
