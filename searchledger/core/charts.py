@@ -16,15 +16,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from html import escape
 
-__all__ = ["Chart", "bar_chart", "line_chart", "nice_ceiling"]
+__all__ = ["Chart", "bar_chart", "line_chart", "nice_axis"]
 
 _WIDTH = 640
 _HEIGHT = 260
 _LEFT = 56
 _RIGHT = 16
-_TOP = 16
-_BOTTOM = 64
+_TOP = 36
+_BOTTOM = 72
 _TICKS = 4
+_UPRIGHT_LABELS = 6
 _FONT = 'font-family="Source Sans Pro, Helvetica, Arial, sans-serif" font-size="12"'
 _INK = "#1b1b1b"
 _GRID = "#dfe1e2"
@@ -51,16 +52,19 @@ class Chart:
     missing_label: str = "not shown"
 
 
-def nice_ceiling(value: float) -> float:
-    """The smallest of 1, 2, 2.5, 5 times a power of ten that is at least ``value`` (1 for
-    zero or less), so that the axis's ticks fall on round numbers."""
+def nice_axis(value: float, *, whole: bool = True) -> tuple[float, int]:
+    """The top of the y axis and its number of intervals for data up to ``value``: a step
+    of 1, 2 or 5 times a power of ten (at least 1 for ``whole`` counts), about four steps,
+    so that every tick is a round number."""
     if value <= 0:
-        return 1.0
-    power = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value:
-            return float(step * power)
-    return float(10 * power)  # pragma: no cover - the loop always returns
+        return 1.0, 1 if whole else 4
+    rough = value / _TICKS
+    power = 10 ** math.floor(math.log10(rough))
+    step = next(m * power for m in (1, 2, 5, 10) if m * power >= rough)
+    if whole:
+        step = max(step, 1)
+    intervals = max(math.ceil(value / step - 1e-9), 1)
+    return float(step * intervals), intervals
 
 
 def _number(value: float, percent: bool) -> str:
@@ -79,7 +83,7 @@ def _check(chart: Chart) -> None:
             raise ValueError(f"chart values must be finite and not negative, got {value!r}")
 
 
-def _frame(chart: Chart, top: float) -> list[str]:
+def _frame(chart: Chart, top: float, ticks: int) -> list[str]:
     """The opening tag, title, description, grid, y ticks and axis labels."""
     ident = escape(chart.chart_id)
     values = "; ".join(
@@ -94,11 +98,14 @@ def _frame(chart: Chart, top: float) -> list[str]:
         f'<title id="{ident}-title">{escape(chart.title)}</title>',
         f'<desc id="{ident}-desc">{escape(desc)}</desc>',
         f'<g {_FONT} fill="{_INK}">',
+        # The title drawn for sighted readers (role="img" hides it from screen readers,
+        # which read <title> and <desc>).
+        f'<text x="{_LEFT}" y="16" font-size="14" font-weight="bold">{escape(chart.title)}</text>',
     ]
     plot_h = _HEIGHT - _TOP - _BOTTOM
-    for tick in range(_TICKS + 1):
-        value = top * tick / _TICKS
-        y = _TOP + plot_h - plot_h * tick / _TICKS
+    for tick in range(ticks + 1):
+        value = top * tick / ticks
+        y = _TOP + plot_h - plot_h * tick / ticks
         parts.append(
             f'<line x1="{_LEFT}" y1="{y:.1f}" x2="{_WIDTH - _RIGHT}" y2="{y:.1f}" '
             f'stroke="{_GRID}" stroke-width="1"/>'
@@ -118,25 +125,36 @@ def _frame(chart: Chart, top: float) -> list[str]:
     return parts
 
 
-def _top(chart: Chart) -> float:
+def _top(chart: Chart) -> tuple[float, int]:
     if chart.y_max is not None:
-        return chart.y_max
-    return nice_ceiling(max((v for v in chart.values if v is not None), default=0.0))
+        return chart.y_max, _TICKS
+    highest = max((v for v in chart.values if v is not None), default=0.0)
+    return nice_axis(highest, whole=not chart.percent)
 
 
 def _x_labels(chart: Chart, centres: list[float]) -> list[str]:
+    """The category labels under the axis, slanted when there are many so they never
+    overlap (a year of months)."""
     base = _HEIGHT - _BOTTOM
-    return [
-        f'<text x="{x:.1f}" y="{base + 16}" text-anchor="middle">{escape(label)}</text>'
-        for x, label in zip(centres, chart.labels, strict=True)
-    ]
+    slant = len(chart.labels) > _UPRIGHT_LABELS
+    out = []
+    for x, label in zip(centres, chart.labels, strict=True):
+        y = base + 16
+        if slant:
+            out.append(
+                f'<text x="{x:.1f}" y="{y}" text-anchor="end" '
+                f'transform="rotate(-35 {x:.1f} {y})">{escape(label)}</text>'
+            )
+        else:
+            out.append(f'<text x="{x:.1f}" y="{y}" text-anchor="middle">{escape(label)}</text>')
+    return out
 
 
 def bar_chart(chart: Chart) -> str:
     """A vertical bar per label; a value of None is drawn as a labelled gap."""
     _check(chart)
-    top = _top(chart)
-    parts = _frame(chart, top)
+    top, ticks = _top(chart)
+    parts = _frame(chart, top, ticks)
     plot_w = _WIDTH - _LEFT - _RIGHT
     plot_h = _HEIGHT - _TOP - _BOTTOM
     count = max(len(chart.values), 1)
@@ -169,8 +187,8 @@ def bar_chart(chart: Chart) -> str:
 def line_chart(chart: Chart) -> str:
     """A line through the values with a dot on each; None breaks the line."""
     _check(chart)
-    top = _top(chart)
-    parts = _frame(chart, top)
+    top, ticks = _top(chart)
+    parts = _frame(chart, top, ticks)
     plot_w = _WIDTH - _LEFT - _RIGHT
     plot_h = _HEIGHT - _TOP - _BOTTOM
     count = max(len(chart.values), 1)

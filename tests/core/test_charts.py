@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from searchledger.core.charts import Chart, bar_chart, line_chart, nice_ceiling
+from searchledger.core.charts import Chart, bar_chart, line_chart, nice_axis
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -42,7 +42,9 @@ def test_a_chart_is_labelled_svg_that_lists_its_values(draw):
     desc = root.findtext(f"{SVG}desc", default="")
     assert desc == "Searches requested each month. Jan: 10; Feb: suppressed; Mar: 5."
     texts = [t.text for t in root.iter(f"{SVG}text")]
-    assert {"Month", "Searches", "Jan", "Feb", "Mar", "suppressed"} <= set(texts)
+    assert {"Searches per month", "Month", "Searches", "Jan", "Feb", "Mar", "suppressed"} <= set(
+        texts
+    )
     assert not root.findall(f".//{SVG}script")
 
 
@@ -99,7 +101,16 @@ def test_no_data_draws_an_empty_chart():
 
 
 @pytest.mark.parametrize(
-    ("value", "ceiling"), [(0, 1), (1, 1), (3, 5), (7, 10), (11, 20), (240, 250), (0.3, 0.5)]
-)
-def test_the_axis_ends_on_a_round_number(value, ceiling):
-    assert nice_ceiling(value) == pytest.approx(ceiling)
+    ("value", "axis"),
+    [(0, (1, 1)), (1, (1, 1)), (3, (3, 3)), (7, (8, 4)), (11, (15, 3)), (33, (40, 4)),
+     (240, (300, 3)), (1001, (1500, 3))],
+)  # fmt: skip
+def test_the_axis_ticks_fall_on_round_whole_numbers(value, axis):
+    top, intervals = nice_axis(value)
+    assert (top, intervals) == axis
+    assert (top / intervals).is_integer()
+    assert top >= value
+
+
+def test_shares_get_fractional_steps():
+    assert nice_axis(0.3, whole=False) == pytest.approx((0.3, 3))
