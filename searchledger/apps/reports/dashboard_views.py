@@ -105,6 +105,8 @@ def _charts(board: Dashboard) -> list[SafeString]:
 def _rows(board: Dashboard) -> list[dict[str, Any]]:
     out = []
     for row in board.rows:
+        if not (row.searches or row.people):
+            continue  # nothing happened: the charts still show the month
         code = row.system.code
         out.append(
             {
