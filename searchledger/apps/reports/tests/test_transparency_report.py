@@ -247,6 +247,8 @@ def test_the_draft_page_computes_live_and_administrators_publish_from_it(rworld,
     assert "publish_form" not in page.context
     content = page.content.decode("utf-8")
     assert "suppressed</span>" not in content  # threshold 1 hides nothing
+    assert "This draft is computed now from the ledger's" in content
+    assert "Computed from ledger checkpoint" not in content  # no checkpoint is signed yet
     admin_client = Client()
     admin_client.force_login(admin)
     page = admin_client.get(f"/reports/transparency/?start={today}&end={today}&threshold=5")
