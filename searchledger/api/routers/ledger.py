@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Router
 from ninja.errors import HttpError
 
 from searchledger.api.auth import allow
 from searchledger.api.schemas import ConsistencyProofOut, EntryOut, InclusionProofOut, TreeHeadOut
-from searchledger.apps.ledger import selectors
+from searchledger.apps.ledger import selectors, serving
 from searchledger.apps.ledger.keys import SigningKeyError, load_signer
 from searchledger.core.roles import Permission
 from searchledger.ledger import merkle
@@ -72,3 +72,34 @@ def entry(request: HttpRequest, seq: int) -> EntryOut:
     except selectors.LedgerReadError as exc:
         raise HttpError(404, str(exc)) from exc
     return EntryOut(seq=seq, body=body.decode("utf-8"), leaf_hash=merkle.leaf_hash(body).hex())
+
+
+_TEXT = {"200": {"description": "The signed note", "content": {"text/plain": {}}}}
+_BYTES = {
+    "200": {"description": "The tile's bytes", "content": {"application/octet-stream": {}}},
+    "404": {"description": "No such tile in the latest signed checkpoint"},
+}
+
+
+@router.get(
+    "/checkpoint",
+    auth=allow(Permission.VIEW_LEDGER),
+    openapi_extra={"responses": _TEXT},
+)
+def checkpoint(request: HttpRequest) -> HttpResponse:
+    """The latest signed checkpoint with its witnesses' cosignatures (C2SP tlog-tiles
+    layout: with ``tile/...`` below, a tlog client can use ``/api/ledger/`` as its prefix)."""
+    return serving.checkpoint_response()
+
+
+@router.get(
+    "/tile/{path:tile_path}",
+    auth=allow(Permission.VIEW_LEDGER),
+    openapi_extra={"responses": _BYTES},
+)
+def tile(request: HttpRequest, tile_path: str) -> HttpResponse:
+    """One hash tile or entry bundle of the latest signed checkpoint."""
+    try:
+        return serving.tile_response(tile_path)
+    except Http404 as exc:
+        raise HttpError(404, str(exc)) from exc

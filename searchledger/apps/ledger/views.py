@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from searchledger.apps.ledger import selectors
-from searchledger.apps.ledger.checkpoints import cosigned_note, sign_checkpoint_if_grown
+from searchledger.apps.ledger import selectors, serving
+from searchledger.apps.ledger.checkpoints import cosigned_note
 from searchledger.apps.ledger.keys import SigningKeyError, load_signer
 from searchledger.apps.web.permissions import requires
 from searchledger.core.roles import Permission
-from searchledger.ledger.tiles import TileError
 
 __all__ = ["ledger_checkpoint", "ledger_index", "ledger_tile"]
 
@@ -42,36 +41,11 @@ def ledger_index(request: HttpRequest) -> HttpResponse:
 
 @requires(Permission.VIEW_LEDGER)
 def ledger_checkpoint(request: HttpRequest) -> HttpResponse:
-    """The latest signed checkpoint (signing a new one first if the tree has grown), with
-    the cosignatures witnesses have returned for it."""
-    try:
-        checkpoint = sign_checkpoint_if_grown()
-    except SigningKeyError as exc:
-        # The log cannot vouch for itself without its key: say so rather than fail obscurely.
-        return HttpResponse(
-            f"no checkpoint can be signed: {exc}\n",
-            status=503,
-            content_type="text/plain; charset=utf-8",
-        )
-    response = HttpResponse(cosigned_note(checkpoint), content_type="text/plain; charset=utf-8")
-    response["Cache-Control"] = "no-store"
-    return response
+    """The latest signed checkpoint, with its witnesses' cosignatures."""
+    return serving.checkpoint_response()
 
 
 @requires(Permission.VIEW_LEDGER)
 def ledger_tile(request: HttpRequest, tile_path: str) -> HttpResponse:
-    """One hash tile or entry bundle. Full tiles are immutable and may be cached forever."""
-    size, _ = selectors.get_tree_head()
-    latest = selectors.latest_checkpoint()
-    # Serve only what a published checkpoint covers, so clients never see unsigned state.
-    signed_size = latest.size if latest else 0
-    try:
-        data = selectors.read_tile("tile/" + tile_path, min(size, signed_size))
-    except (TileError, selectors.LedgerReadError) as exc:
-        raise Http404(str(exc)) from exc
-    response = HttpResponse(data, content_type="application/octet-stream")
-    if ".p/" in tile_path:
-        response["Cache-Control"] = "no-store"
-    else:
-        response["Cache-Control"] = "private, max-age=31536000, immutable"
-    return response
+    """One hash tile or entry bundle of the latest signed checkpoint."""
+    return serving.tile_response(tile_path)

@@ -8,18 +8,24 @@ from __future__ import annotations
 
 import base64
 import json
+from datetime import timedelta
 
 import pytest
 from django.db import transaction
 from django.test import Client
+from django.utils import timezone
 
 from searchledger.apps.accounts.actions import do_create_account
+from searchledger.apps.accounts.security_actions import do_issue_api_token
 from searchledger.apps.ledger.keys import load_signer
 from searchledger.apps.ledger.models import LedgerEntry
-from searchledger.core.roles import Role
+from searchledger.core.actor import Actor
+from searchledger.core.roles import Permission, Role
 from searchledger.ledger import merkle
 from searchledger.ledger.checkpoint import open_checkpoint
 from searchledger.ledger.note import Verifier
+from searchledger.ledger.offline import verify_tile_directory
+from searchledger.ledger.tiles import tiles_for_tree
 
 pytestmark = pytest.mark.django_db
 
@@ -286,3 +292,49 @@ def test_docs_page_points_at_the_schema(auditor):
     response = auditor.get("/api/docs")
     assert response.status_code == 200
     assert b"/api/openapi.json" in response.content
+
+
+def test_an_auditor_token_fetches_the_tiles_and_they_verify_offline(
+    make_account, admin_actor, tmp_path
+):
+    """The outsider's path: a personal token with the ledger scope fetches the checkpoint
+    and every tile from /api/ledger/ (the tlog-tiles layout), and the copy verifies with
+    the verifier key alone."""
+    person = make_account("outside.auditor", Role.AUDITOR)
+    actor = Actor(account_id=person.pk, role=Role.AUDITOR)
+    for n in range(300):  # more than one full tile
+        do_create_account(username=f"p{n}", role=Role.OFFICER, password=None, actor=admin_actor)
+    issued = do_issue_api_token(
+        person.pk,
+        name="oversight tile sync",
+        scopes=[Permission.VIEW_LEDGER],
+        expires_at=timezone.now() + timedelta(days=30),
+        actor=actor,
+    )
+    client = Client(headers={"Authorization": f"Bearer {issued.secret}"})
+    note = client.get("/api/ledger/checkpoint")
+    assert note.status_code == 200
+    size = int(note.content.decode().split("\n")[1])
+    copy = tmp_path / "copy"
+    (copy).mkdir()
+    (copy / "checkpoint").write_bytes(note.content)
+    for tile in tiles_for_tree(size):
+        got = client.get(f"/api/ledger/{tile.path}")
+        assert got.status_code == 200, tile.path
+        target = copy / tile.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(got.content)
+    result = verify_tile_directory(copy, load_signer().verifier())
+    assert result.entries == size >= 300
+    # A tile beyond the signed checkpoint is not served; a token without the scope is refused.
+    assert client.get("/api/ledger/tile/0/999").status_code == 404
+    unscoped = do_issue_api_token(
+        person.pk,
+        name="systems only",
+        scopes=[Permission.VIEW_SYSTEMS],
+        expires_at=timezone.now() + timedelta(days=30),
+        actor=actor,
+    )
+    refused = Client(headers={"Authorization": f"Bearer {unscoped.secret}"})
+    assert refused.get("/api/ledger/checkpoint").status_code == 403
+    assert Client().get("/api/ledger/tile/0/000").status_code == 401

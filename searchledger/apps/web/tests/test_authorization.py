@@ -345,6 +345,12 @@ MATRIX: dict[str, Rule] = {
     "api:api-root": Rule(Kind.NOWHERE, frozenset(), (get("/api/"),)),
     # API operations
     "api:tree_head": Rule(Kind.API, LEDGER_READERS, (get("/api/ledger/head"),)),
+    "api:checkpoint": Rule(Kind.API, LEDGER_READERS, (get("/api/ledger/checkpoint"),)),
+    "api:tile": Rule(
+        Kind.API,
+        LEDGER_READERS,
+        (get("/api/ledger/tile/0/000.p/{signed}"), get("/api/ledger/tile/entries/000.p/{signed}")),
+    ),
     "api:inclusion": Rule(
         Kind.API, LEDGER_READERS, (get("/api/ledger/proof/inclusion?index=0&size={signed}"),)
     ),
