@@ -10,9 +10,8 @@ needs ``MANAGE_FINDINGS`` and the action checks the scope again.
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -22,9 +21,10 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseForbidden,
-    StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -42,8 +42,8 @@ from searchledger.apps.findings.forms import (
 )
 from searchledger.apps.findings.models import Finding
 from searchledger.apps.ledger.models import LedgerEntry
-from searchledger.apps.searches.views import neutralise
 from searchledger.apps.web.permissions import actor_from_request, requires, signed_in
+from searchledger.apps.web.tabular import FORMATS, export_response, neutralised_rows
 from searchledger.core.reviews import FindingStatus, is_overdue
 from searchledger.core.roles import Permission, Role
 
@@ -117,31 +117,26 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[Finding], object]], ...] = (
 )
 
 
-class _Echo:
-    """A file-like object whose ``write`` returns what it was given, for streaming CSV."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(ids: list[int]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow([name for name, _ in CSV_COLUMNS])
+def _chunks(ids: list[int]) -> Iterator[Iterable[Finding]]:
     for start in range(0, len(ids), 500):
-        chunk = (
+        yield (
             Finding.objects.filter(pk__in=ids[start : start + 500])
             .select_related("system", "subject", "org_unit")
             .order_by("due", "pk")
         )
-        for finding in chunk:
-            yield writer.writerow([neutralise(value(finding)) for _, value in CSV_COLUMNS])
 
 
 @requires(Permission.VIEW_FINDINGS)
-def finding_export(request: HttpRequest) -> StreamingHttpResponse:
-    """The list's findings under the same filters as CSV (choose a system to tell that
-    system's owner the outcome). Cells a spreadsheet would run as formulas are neutralised.
-    The export is a ledger entry (``FINDING_EXPORTED``) written before the first byte."""
+def finding_export(request: HttpRequest) -> HttpResponseBase:
+    """The list's findings under the same filters as CSV, or ``?format=xlsx`` an Excel
+    workbook (choose a system to tell that system's owner the outcome). Cells a spreadsheet
+    would run as formulas are neutralised. The export is a ledger entry
+    (``FINDING_EXPORTED``) written before the first byte."""
+    fmt = request.GET.get("format", "csv")
+    if fmt not in FORMATS:
+        return HttpResponseBadRequest(
+            f"format must be one of {', '.join(FORMATS)}\n", content_type="text/plain"
+        )
     form, findings = _filtered(request)
     ids = list(findings.values_list("pk", flat=True))
     system = form.cleaned_data.get("system") if hasattr(form, "cleaned_data") else None
@@ -151,11 +146,15 @@ def finding_export(request: HttpRequest) -> StreamingHttpResponse:
         actor=actor_from_request(request),
         channel="export",
     )
-    response = StreamingHttpResponse(_csv_rows(ids), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     name = f"findings-{system.code}-{stamp}" if system else f"findings-{stamp}"
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    return response
+    return export_response(
+        fmt,
+        name,
+        [column for column, _ in CSV_COLUMNS],
+        neutralised_rows(_chunks(ids), CSV_COLUMNS),
+        sheet="findings",
+    )
 
 
 def _history(finding_id: int) -> list[dict[str, Any]]:

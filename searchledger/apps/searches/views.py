@@ -11,9 +11,8 @@ holds); what each person sees is limited to their scope by ``selectors.list_sear
 
 from __future__ import annotations
 
-import csv
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.contrib import messages
@@ -23,9 +22,10 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBadRequest,
     HttpResponseForbidden,
-    StreamingHttpResponse,
 )
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
@@ -44,13 +44,12 @@ from searchledger.apps.searches.forms import (
 )
 from searchledger.apps.searches.models import SearchRecord
 from searchledger.apps.web.permissions import actor_from_request, requires, signed_in
-from searchledger.core.audit_formats import neutralise
+from searchledger.apps.web.tabular import FORMATS, export_response, neutralised_rows
 from searchledger.core.roles import Permission, Role
 from searchledger.core.searches import SearchStatus
 
 __all__ = [
     "CSV_COLUMNS",
-    "neutralise",
     "search_approvals",
     "search_approve",
     "search_cancel",
@@ -191,37 +190,36 @@ CSV_COLUMNS: tuple[tuple[str, Callable[[SearchRecord], object]], ...] = (
 )
 
 
-class _Echo:
-    """A file-like object whose ``write`` returns what it was given, for streaming CSV."""
-
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(ids: list[int]) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow([name for name, _ in CSV_COLUMNS])
+def _chunks(ids: list[int]) -> Iterator[Iterable[SearchRecord]]:
     for start in range(0, len(ids), 500):
-        chunk = (
+        yield (
             SearchRecord.objects.filter(pk__in=ids[start : start + 500])
             .select_related("officer", "system", "purpose", "org_unit", "decided_by")
             .order_by("-requested_at", "-pk")
         )
-        for search in chunk:
-            yield writer.writerow([neutralise(value(search)) for _, value in CSV_COLUMNS])
 
 
 @requires(_READ)
-def search_export(request: HttpRequest) -> StreamingHttpResponse:
-    """The unit view's records under the same filters, as CSV. The export is a ledger
-    entry naming the records, written before the first byte is sent."""
+def search_export(request: HttpRequest) -> HttpResponseBase:
+    """The unit view's records under the same filters, as CSV (``?format=xlsx``: an Excel
+    workbook). The export is a ledger entry naming the records, written before the first
+    byte is sent."""
+    fmt = request.GET.get("format", "csv")
+    if fmt not in FORMATS:
+        return HttpResponseBadRequest(
+            f"format must be one of {', '.join(FORMATS)}\n", content_type="text/plain"
+        )
     _, searches = _filtered(request)
     ids = list(searches.values_list("pk", flat=True))
     actions.do_log_search_export(ids, actor=actor_from_request(request), channel="export")
-    response = StreamingHttpResponse(_csv_rows(ids), content_type="text/csv; charset=utf-8")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="searches-{stamp}.csv"'
-    return response
+    return export_response(
+        fmt,
+        f"searches-{stamp}",
+        [name for name, _ in CSV_COLUMNS],
+        neutralised_rows(_chunks(ids), CSV_COLUMNS),
+        sheet="searches",
+    )
 
 
 # --------------------------------------------------------------------------- the request

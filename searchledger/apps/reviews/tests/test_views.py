@@ -14,6 +14,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from searchledger.apps.findings import actions as findings
 from searchledger.apps.findings.models import Finding
@@ -196,6 +197,25 @@ def test_the_export_per_system_is_neutralised_and_logged(rworld):
     assert rows[0]["summary"].startswith("'=HYPERLINK")
     assert "jdoe7" in rows[0]["detail"]
     assert "findings-mirs-" in response["Content-Disposition"]
+    assert events_since(start) == ["FINDING_EXPORTED"]
+
+
+def test_the_export_per_system_as_xlsx_for_the_owners_auditor(rworld):
+    finding = raise_one(rworld)
+    start = head()
+    response = client_for(rworld["overseer"]).get("/findings/export.csv?system=mirs&format=xlsx")
+    assert response.status_code == 200
+    rows = list(
+        load_workbook(io.BytesIO(response.content), read_only=True)["findings"].iter_rows(
+            values_only=True
+        )
+    )
+    record = dict(zip(rows[0], rows[1], strict=True))
+    assert record["finding"] == finding.pk
+    assert str(record["summary"]).startswith("'=HYPERLINK")
+    assert events_since(start) == ["FINDING_EXPORTED"]
+    bad = client_for(rworld["overseer"]).get("/findings/export.csv?format=ods")
+    assert bad.status_code == 400
     assert events_since(start) == ["FINDING_EXPORTED"]
 
 

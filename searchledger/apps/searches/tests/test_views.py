@@ -14,11 +14,12 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.searches import actions
 from searchledger.apps.searches.models import SearchRecord, SearchVetting
-from searchledger.apps.searches.views import neutralise
+from searchledger.core.audit_formats import neutralise
 from searchledger.core.roles import Role
 
 from .support import actor_for, counts, entries_since, events_since, head, request
@@ -382,6 +383,27 @@ def test_csv_export_parses_back_neutralises_formulas_and_is_logged(sworld):
     [entry] = entries_since(start)
     assert entry["event"] == "SEARCH_EXPORTED"
     assert entry["data"] == {"channel": "export", "records": 2}
+
+
+def test_xlsx_export_reads_back_with_openpyxl_and_bad_formats_are_refused(sworld):
+    dangerous = searched(sworld, justification='=HYPERLINK("http://evil","x")')
+    start = head()
+    boss = client_for(sworld["boss"])
+    response = boss.get("/searches/unit/export.csv?purpose=robbery&format=xlsx")
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert response["Content-Disposition"].endswith('.xlsx"')
+    sheet = load_workbook(io.BytesIO(response.content), read_only=True)["searches"]
+    rows = list(sheet.iter_rows(values_only=True))
+    header = list(rows[0])
+    record = dict(zip(header, rows[1], strict=True))
+    assert record["search"] == dangerous.pk
+    assert record["justification"] == '\'=HYPERLINK("http://evil","x")'
+    [entry] = entries_since(start)
+    assert entry["event"] == "SEARCH_EXPORTED"
+    refused = boss.get("/searches/unit/export.csv?format=pdf")
+    assert refused.status_code == 400
+    assert "format must be one of csv, xlsx" in refused.content.decode()
+    assert len(entries_since(start)) == 1  # the refused request logged nothing
 
 
 @pytest.mark.parametrize(
