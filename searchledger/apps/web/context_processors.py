@@ -19,6 +19,7 @@ NAVIGATION = [
     # Every role: officers see their own searches, the others those in their scope.
     ("Searches", "searches:mine", Permission.VIEW_GRANTS),
     ("Who has access", "grants:overview", Permission.VIEW_ACCESS_COUNTS),
+    ("Dashboard", "reports:dashboard", Permission.VIEW_ACCESS_COUNTS),
     ("Training", "training:list", Permission.VIEW_GRANTS),
     ("Accounts", "accounts:list", Permission.VIEW_ACCOUNTS),
     ("Import", "bulk:import", Permission.BULK_IMPORT),
