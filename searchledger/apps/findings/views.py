@@ -41,7 +41,7 @@ from searchledger.apps.findings.forms import (
     ReopenForm,
 )
 from searchledger.apps.findings.models import Finding
-from searchledger.apps.ledger.models import LedgerEntry
+from searchledger.apps.ledger import selectors as ledger_selectors
 from searchledger.apps.web.permissions import actor_from_request, requires, signed_in
 from searchledger.apps.web.tabular import FORMATS, export_response, neutralised_rows
 from searchledger.core.reviews import FindingStatus, is_overdue
@@ -157,27 +157,6 @@ def finding_export(request: HttpRequest) -> HttpResponseBase:
     )
 
 
-def _history(finding_id: int) -> list[dict[str, Any]]:
-    """The finding's ledger entries, oldest first, with each actor's username."""
-    entries = list(
-        LedgerEntry.objects.filter(object_type=_OBJECT_TYPE, object_id=str(finding_id)).order_by(
-            "seq"
-        )
-    )
-    names = dict(
-        Account.objects.filter(pk__in={e.actor_id for e in entries}).values_list("pk", "username")
-    )
-    return [
-        {
-            "seq": e.seq,
-            "time": e.recorded_at,
-            "event": e.event_name,
-            "actor": names.get(e.actor_id, "system" if e.actor_id == 0 else str(e.actor_id)),
-        }
-        for e in entries
-    ]
-
-
 def _owners(finding: Finding) -> QuerySet[Account]:
     """Who could own ``finding``: active supervisors, auditors and administrators, never its
     subject (the action checks the subject is in the new owner's scope)."""
@@ -210,7 +189,7 @@ def finding_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "finding": finding,
             "detail": sorted(finding.detail.items()),
             "overdue": is_overdue(FindingStatus(finding.status), finding.due, timezone.localdate()),
-            "history": _history(finding.pk),
+            "history": ledger_selectors.object_history(_OBJECT_TYPE, finding.pk),
             "may_manage": _may_manage(user, finding),
             "closed": closed,
             "assign_form": AssignForm(initial={"owner": finding.owner_id}, owners=_owners(finding)),

@@ -3,7 +3,6 @@ and the work list of expiring grants, due recertifications and lapsing training.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -13,12 +12,11 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
-from searchledger.apps.accounts.models import Account
 from searchledger.apps.authz import scoped_accounts
 from searchledger.apps.grants import actions, selectors
 from searchledger.apps.grants.forms import DecisionForm, GrantRequestForm, RecertifyForm
 from searchledger.apps.grants.models import AccessGrant
-from searchledger.apps.ledger.models import LedgerEntry
+from searchledger.apps.ledger import selectors as ledger_selectors
 from searchledger.apps.systems.models import ExternalSystem
 from searchledger.apps.web.forms import add_validation_errors
 from searchledger.apps.web.permissions import actor_from_request, requires, signed_in
@@ -97,26 +95,6 @@ def grant_request(request: HttpRequest) -> HttpResponse:
     return render(request, "grants/grant_form.html", {"form": form})
 
 
-def _history(object_type: str, object_id: int) -> list[dict[str, Any]]:
-    entries = list(
-        LedgerEntry.objects.filter(object_type=object_type, object_id=str(object_id)).order_by(
-            "seq"
-        )
-    )
-    actors = {e.actor_id for e in entries}
-    names = dict(Account.objects.filter(pk__in=actors).values_list("pk", "username"))
-    return [
-        {
-            "seq": e.seq,
-            "time": e.recorded_at,
-            "event": e.event_name,
-            "actor": names.get(e.actor_id, "system" if e.actor_id == 0 else str(e.actor_id)),
-            "data": json.loads(e.body)["data"],
-        }
-        for e in entries
-    ]
-
-
 @requires(Permission.VIEW_GRANTS)
 def grant_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One grant, whether it is in force and why, its history from the ledger, and the
@@ -136,7 +114,7 @@ def grant_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "grant": grant,
             "decision": selectors.check_access(grant.account, grant.system),
-            "history": _history("grants.accessgrant", grant.pk),
+            "history": ledger_selectors.object_history("grants.accessgrant", grant.pk),
             "may_decide": may_decide,
             "decision_form": DecisionForm(),
             "recertify_form": RecertifyForm(),

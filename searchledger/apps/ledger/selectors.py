@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from searchledger.apps.accounts.models import Account
 from searchledger.apps.ledger.models import Checkpoint, LedgerEntry, LedgerNode, TreeHead
 from searchledger.ledger import merkle, tiles
 
@@ -14,6 +18,7 @@ __all__ = [
     "inclusion_proof",
     "latest_checkpoint",
     "list_recent_entries",
+    "object_history",
     "read_tile",
 ]
 
@@ -108,3 +113,26 @@ def read_tile(path: str, tree_size: int) -> bytes:
     if len(hashes) != width:
         raise LedgerReadError(f"hashes for {path} are missing")
     return b"".join(hashes)
+
+
+def object_history(object_type: str, object_id: int | str) -> list[dict[str, Any]]:
+    """An object's ledger entries, oldest first, for its page: position, time, event, the
+    acting account's username ("system" for the system actor) and the entry's clear data."""
+    entries = list(
+        LedgerEntry.objects.filter(object_type=object_type, object_id=str(object_id)).order_by(
+            "seq"
+        )
+    )
+    names = dict(
+        Account.objects.filter(pk__in={e.actor_id for e in entries}).values_list("pk", "username")
+    )
+    return [
+        {
+            "seq": e.seq,
+            "time": e.recorded_at,
+            "event": e.event_name,
+            "actor": names.get(e.actor_id, "system" if e.actor_id == 0 else str(e.actor_id)),
+            "data": json.loads(e.body)["data"],
+        }
+        for e in entries
+    ]

@@ -19,8 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from searchledger.apps.accounts.models import Account
-from searchledger.apps.ledger.models import LedgerEntry
+from searchledger.apps.ledger import selectors as ledger_selectors
 from searchledger.apps.reviews import actions, selectors
 from searchledger.apps.reviews.forms import CampaignForm, ChecklistForm, CloseCampaignForm
 from searchledger.apps.reviews.models import CampaignStatus, ReviewItem
@@ -88,27 +87,6 @@ def campaign_open(request: HttpRequest) -> HttpResponse:
     return render(request, "reviews/campaign_open.html", {"form": form})
 
 
-def _history(campaign_id: int) -> list[dict[str, object]]:
-    """The campaign's own ledger entries (opened, sample drawn, closed), oldest first."""
-    entries = list(
-        LedgerEntry.objects.filter(
-            object_type="reviews.reviewcampaign", object_id=str(campaign_id)
-        ).order_by("seq")
-    )
-    names = dict(
-        Account.objects.filter(pk__in={e.actor_id for e in entries}).values_list("pk", "username")
-    )
-    return [
-        {
-            "seq": e.seq,
-            "time": e.recorded_at,
-            "event": e.event_name,
-            "actor": names.get(e.actor_id, "system" if e.actor_id == 0 else str(e.actor_id)),
-        }
-        for e in entries
-    ]
-
-
 @requires(_PERMISSION)
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A campaign: its sample with the reasons each search was drawn, the progress, and
@@ -135,7 +113,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "overdue": campaign.status == CampaignStatus.OPEN
             and campaign.deadline < timezone.localdate(),
             "close_form": CloseCampaignForm(),
-            "history": _history(campaign.pk),
+            "history": ledger_selectors.object_history("reviews.reviewcampaign", campaign.pk),
         },
     )
 

@@ -11,7 +11,6 @@ holds); what each person sees is limited to their scope by ``selectors.list_sear
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -32,7 +31,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.authz import scoped_accounts
-from searchledger.apps.ledger.models import LedgerEntry
+from searchledger.apps.ledger import selectors as ledger_selectors
 from searchledger.apps.searches import actions, selectors
 from searchledger.apps.searches.forms import (
     CancelForm,
@@ -383,28 +382,6 @@ def search_roi(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------- one record
 
 
-def _history(search_id: int) -> list[dict[str, Any]]:
-    """The record's ledger entries, oldest first, with each actor's username."""
-    entries = list(
-        LedgerEntry.objects.filter(object_type=_OBJECT_TYPE, object_id=str(search_id)).order_by(
-            "seq"
-        )
-    )
-    names = dict(
-        Account.objects.filter(pk__in={e.actor_id for e in entries}).values_list("pk", "username")
-    )
-    return [
-        {
-            "seq": e.seq,
-            "time": e.recorded_at,
-            "event": e.event_name,
-            "actor": names.get(e.actor_id, "system" if e.actor_id == 0 else str(e.actor_id)),
-            "data": json.loads(e.body)["data"],
-        }
-        for e in entries
-    ]
-
-
 @requires(_READ)
 def search_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One search record, everything about it and its history from the ledger. The view
@@ -426,7 +403,7 @@ def search_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "search": search,
             "vettings": search.vettings.select_related("vetter"),
             "techniques": [t.replace("_", " ") for t in search.techniques_tried],
-            "history": _history(search.pk),
+            "history": ledger_selectors.object_history(_OBJECT_TYPE, search.pk),
             "may_decide": may_decide and status == SearchStatus.PENDING_APPROVAL.value,
             "may_document": own and status == SearchStatus.AUTHORISED.value,
             "may_cancel": (own or may_decide) and status in open_statuses,
