@@ -51,7 +51,10 @@ from searchledger.apps.grants.actions import do_approve_grant, do_request_grant
 from searchledger.apps.grants.selectors import check_access
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
 from searchledger.apps.oversight import actions as oversight
+from searchledger.apps.oversight.models import Recommendation
 from searchledger.apps.reconciliation.actions import do_reconcile
+from searchledger.apps.reports.actions import do_publish_transparency_report
+from searchledger.apps.reviews import actions as reviews
 from searchledger.apps.searches import actions as searches
 from searchledger.apps.searches.models import SearchRecord
 from searchledger.apps.systems.actions import SystemDetails, do_create_system, do_publish_rules
@@ -804,6 +807,64 @@ def _reconciliation(admin: Actor, rng: random.Random) -> str:
     )
 
 
+def _review_and_report(admin: Actor) -> str:
+    """The first team's supervisor opens a review of the last quarter of the transcribed
+    year and reviews part of the sample (the rest stays on the work list); the agency
+    publishes its transparency report for the transcribed year and cites it as evidence for
+    the recommendation it concurred with."""
+    today = timezone.localdate()
+    end = today - timedelta(days=_PAST_TO_DAYS)
+    supervisor = Account.objects.get(username="supervisor")
+    campaign = reviews.do_open_campaign(
+        reviews.CampaignRequest(
+            org_unit_code="bal-fugops-a",
+            period_start=end - timedelta(days=90),
+            period_end=end,
+            deadline=today + timedelta(days=21),
+            random_share="0.10",
+            seed=20260930,
+        ),
+        actor=_actor(supervisor),
+    )
+    items = list(campaign.items.order_by("pk"))
+    done = 0
+    for item in items[: len(items) // 2]:
+        if item.search.officer_id == supervisor.pk:
+            continue
+        documented = item.search.status == "documented" and bool(item.search.roi_number)
+        answer = "yes" if documented else "no"
+        reviews.do_record_review(
+            item.pk,
+            reviews.ReviewInput(
+                answers={
+                    "documentation_complete": answer,
+                    "purpose_allowed": "yes",
+                    "techniques_attested": "yes",
+                    "candidates_vetted": "yes" if documented else "na",
+                    "lead_correctly_recorded": "yes" if documented else "na",
+                },
+                verdict="compliant" if documented else "non_compliant",
+                notes="" if documented else "Outcome or ROI number missing from the record.",
+                raise_findings=() if documented else ("documentation_complete",),
+            ),
+            actor=_actor(supervisor),
+        )
+        done += 1
+    report = do_publish_transparency_report(
+        today - timedelta(days=_PAST_FROM_DAYS),
+        end,
+        5,
+        agency_title="ERO Baltimore Field Office (demo)",
+        actor=admin,
+    )
+    concurred = Recommendation.objects.get(memo__reference="Complaint No. 20-05-ICE-0474", number=3)
+    oversight.do_link_report(concurred.pk, report.pk, actor=admin)
+    return (
+        f"review: {len(items)} searches sampled for bal-fugops-a, {done} reviewed; "
+        f"transparency report {report.pk} published from checkpoint {report.checkpoint_size}"
+    )
+
+
 def load_demo() -> Iterator[str]:
     """Load the demo scenario if it is not loaded yet; yield what happened."""
     if Account.objects.filter(username="admin").exists():
@@ -840,6 +901,7 @@ def load_demo() -> Iterator[str]:
         yield f"created {Account.objects.count()} accounts, 3 systems, grants and training"
         yield f"searches: {summary}"
         yield _reconciliation(admin, rng)
+        yield _review_and_report(admin)
     checkpoint = sign_checkpoint_if_grown()
     yield f"ledger checkpoint at size {checkpoint.size}"
     yield (

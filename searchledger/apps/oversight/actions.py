@@ -20,6 +20,7 @@ from searchledger.apps.authz import require
 from searchledger.apps.findings.models import Finding
 from searchledger.apps.ledger import writer
 from searchledger.apps.oversight.models import Milestone, OversightMemo, Recommendation
+from searchledger.apps.reports.models import PublishedReport
 from searchledger.core.actor import Actor
 from searchledger.core.oversight import (
     DEFAULT_RESPONSE_DAYS,
@@ -38,6 +39,7 @@ __all__ = [
     "do_change_recommendation_status",
     "do_complete_milestone",
     "do_link_finding",
+    "do_link_report",
     "do_record_memo",
     "do_respond_to_recommendation",
 ]
@@ -288,6 +290,25 @@ def do_link_finding(recommendation_id: int, finding_id: int, *, actor: Actor) ->
         recommendation,
         actor,
         {"finding": finding_id},
+    )
+    return recommendation
+
+
+@transaction.atomic
+def do_link_report(recommendation_id: int, report_id: int, *, actor: Actor) -> Recommendation:
+    """Link a published transparency report as evidence of progress on a recommendation."""
+    require(actor, Permission.MANAGE_RECOMMENDATIONS)
+    recommendation = _lock(recommendation_id)
+    if not PublishedReport.objects.filter(pk=report_id).exists():
+        raise ValidationError({"report": f"no published report {report_id}"})
+    if recommendation.reports.filter(pk=report_id).exists():
+        raise ValidationError({"report": f"report {report_id} is already linked"})
+    recommendation.reports.add(report_id)
+    _append(
+        LedgerEventType.OVERSIGHT_EVIDENCE_LINKED,
+        recommendation,
+        actor,
+        {"report": report_id},
     )
     return recommendation
 

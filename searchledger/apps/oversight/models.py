@@ -44,7 +44,7 @@ class OversightMemo(models.Model):
 
 class Recommendation(models.Model):
     """One numbered recommendation of a memo, the agency's response to it, its status and
-    the findings that evidence progress on it."""
+    the findings and published transparency reports that evidence progress on it."""
 
     memo = models.ForeignKey(
         OversightMemo, on_delete=models.PROTECT, related_name="recommendations"
@@ -69,6 +69,9 @@ class Recommendation(models.Model):
     closed_on = models.DateField(null=True, blank=True)
     findings = models.ManyToManyField(
         "findings.Finding", blank=True, related_name="recommendations"
+    )
+    reports = models.ManyToManyField(
+        "reports.PublishedReport", blank=True, related_name="recommendations"
     )
 
     class Meta:

@@ -35,6 +35,7 @@ def _recommendations() -> QuerySet[Recommendation]:
     return Recommendation.objects.select_related("responded_by").prefetch_related(
         Prefetch("milestones", queryset=Milestone.objects.select_related("owner")),
         "findings",
+        "reports",
     )
 
 

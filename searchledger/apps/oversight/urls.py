@@ -20,5 +20,10 @@ urlpatterns = [
         views.recommendation_link_finding,
         name="link_finding",
     ),
+    path(
+        "recommendations/<int:pk>/reports/",
+        views.recommendation_link_report,
+        name="link_report",
+    ),
     path("milestones/<int:pk>/done/", views.milestone_done, name="milestone_done"),
 ]

@@ -34,6 +34,7 @@ __all__ = [
     "milestone_add",
     "milestone_done",
     "recommendation_link_finding",
+    "recommendation_link_report",
     "recommendation_respond",
     "recommendation_status",
 ]
@@ -205,6 +206,23 @@ def recommendation_link_finding(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, "; ".join(_messages(exc)))
     else:
         messages.success(request, f"Finding {raw} linked to {recommendation}.")
+    return redirect("oversight:memo", pk=recommendation.memo_id)
+
+
+@requires(Permission.MANAGE_RECOMMENDATIONS)
+@require_POST
+def recommendation_link_report(request: HttpRequest, pk: int) -> HttpResponse:
+    """Link a published transparency report as evidence for a recommendation."""
+    recommendation = selectors.access_recommendation_by_id(pk)
+    raw = request.POST.get("report", "").strip()
+    try:
+        if not raw.isdigit():
+            raise ValidationError({"report": f"{raw!r} is not a report number"})
+        actions.do_link_report(pk, int(raw), actor=actor_from_request(request))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(_messages(exc)))
+    else:
+        messages.success(request, f"Report {raw} linked to {recommendation}.")
     return redirect("oversight:memo", pk=recommendation.memo_id)
 
 

@@ -17,6 +17,7 @@ from searchledger.apps.findings.actions import FindingDraft, raise_finding
 from searchledger.apps.ledger.models import LedgerEntry
 from searchledger.apps.oversight import actions, selectors
 from searchledger.apps.oversight.models import Milestone, OversightMemo, Recommendation
+from searchledger.apps.reports.actions import do_publish_transparency_report
 from searchledger.core.actor import Actor
 from searchledger.core.oversight import Response, ResponseFacts, response_due, response_errors
 from searchledger.core.roles import Role
@@ -327,3 +328,21 @@ def test_the_pages_record_a_memo_and_a_response(role_clients) -> None:
     listing = role_clients[Role.OVERSIGHT.value].get("/oversight/").content.decode()
     assert "Complaint No. 20-05-ICE-0474" in listing
     assert "response overdue" in listing  # recommendations 1 and 2 still pending
+
+
+def test_a_published_report_is_linked_as_evidence(admin_actor) -> None:
+    rec = _recs(_memo(admin_actor))[2]
+    report = do_publish_transparency_report(
+        ISSUED, TODAY, 5, agency_title="Demo field office", actor=admin_actor
+    )
+    start = _head()
+    actions.do_link_report(rec.pk, report.pk, actor=admin_actor)
+    [entry] = _entries_since(start)
+    assert (entry["event"], entry["data"]["report"]) == ("OVERSIGHT_EVIDENCE_LINKED", report.pk)
+    assert list(rec.reports.all()) == [report]
+    with pytest.raises(ValidationError, match="already linked"):
+        actions.do_link_report(rec.pk, report.pk, actor=admin_actor)
+    with pytest.raises(ValidationError, match="no published report"):
+        actions.do_link_report(rec.pk, 999_999, actor=admin_actor)
+    page = selectors.access_memo_by_id(rec.memo_id)
+    assert [list(r.reports.all()) for r in page.recommendations][2] == [report]

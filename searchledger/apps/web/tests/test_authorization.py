@@ -612,6 +612,16 @@ MATRIX: dict[str, Rule] = {
         RECOMMENDATION_KEEPERS,
         (post("/oversight/recommendations/{recommendation}/findings/", {"finding": "{finding}"}),),
     ),
+    "oversight:link_report": Rule(
+        Kind.PAGE,
+        RECOMMENDATION_KEEPERS,
+        (
+            post(
+                "/oversight/recommendations/{recommendation}/reports/",
+                {"report": "{published_report}"},
+            ),
+        ),
+    ),
     "oversight:milestone_done": Rule(
         Kind.PAGE,
         RECOMMENDATION_KEEPERS,
