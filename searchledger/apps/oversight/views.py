@@ -4,6 +4,7 @@ it (memos, responses, action plans, evidence, status). Every change goes through
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -25,6 +26,7 @@ from searchledger.apps.oversight.forms import (
 from searchledger.apps.oversight.models import Milestone
 from searchledger.apps.web.forms import add_validation_errors
 from searchledger.apps.web.permissions import actor_from_request, requires, signed_in
+from searchledger.core.actor import Actor
 from searchledger.core.roles import Permission
 
 __all__ = [
@@ -105,34 +107,56 @@ def memo_new(request: HttpRequest) -> HttpResponse:
     )
 
 
-@requires(Permission.MANAGE_RECOMMENDATIONS)
-@require_http_methods(["GET", "POST"])
-def recommendation_respond(request: HttpRequest, pk: int) -> HttpResponse:
-    """Record (or revise) the agency's response to a recommendation."""
+def _recommendation_form(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[forms.Form],
+    act: Callable[[dict[str, Any], Actor], object],
+    *,
+    title: str,
+    submit: str,
+    done: str,
+) -> HttpResponse:
+    """A form page about one recommendation: on a valid POST, ``act`` (an action) with the
+    cleaned data; the action's errors go back on the form; success returns to the memo."""
     recommendation = selectors.access_recommendation_by_id(pk)
-    form = ResponseForm(request.POST or None)
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
         try:
-            actions.do_respond_to_recommendation(
-                pk,
-                response=data["response"],
-                reasons=data["reasons"],
-                responded_on=data["responded_on"],
-                actor=actor_from_request(request),
-            )
+            act(form.cleaned_data, actor_from_request(request))
         except ValidationError as exc:
             add_validation_errors(form, exc)
         else:
-            messages.success(request, f"Response to {recommendation} recorded.")
+            messages.success(request, f"{done} ({recommendation}).")
             return redirect("oversight:memo", pk=recommendation.memo_id)
     return _form_page(
         request,
         form,
-        f"Respond to {recommendation}",
+        f"{title} {recommendation}",
         reverse("oversight:memo", args=[recommendation.memo_id]),
         intro=recommendation.text,
+        submit=submit,
+    )
+
+
+@requires(Permission.MANAGE_RECOMMENDATIONS)
+@require_http_methods(["GET", "POST"])
+def recommendation_respond(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record (or revise) the agency's response to a recommendation."""
+    return _recommendation_form(
+        request,
+        pk,
+        ResponseForm,
+        lambda data, actor: actions.do_respond_to_recommendation(
+            pk,
+            response=data["response"],
+            reasons=data["reasons"],
+            responded_on=data["responded_on"],
+            actor=actor,
+        ),
+        title="Respond to",
         submit="Record the response",
+        done="Response recorded",
     )
 
 
@@ -140,30 +164,20 @@ def recommendation_respond(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def milestone_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a step to a recommendation's action plan."""
-    recommendation = selectors.access_recommendation_by_id(pk)
-    form = MilestoneForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.do_add_milestone(
-                pk,
-                description=data["description"],
-                owner_id=data["owner"].pk,
-                due_on=data["due_on"],
-                actor=actor_from_request(request),
-            )
-        except ValidationError as exc:
-            add_validation_errors(form, exc)
-        else:
-            messages.success(request, f"Milestone added to {recommendation}.")
-            return redirect("oversight:memo", pk=recommendation.memo_id)
-    return _form_page(
+    return _recommendation_form(
         request,
-        form,
-        f"Action plan for {recommendation}",
-        reverse("oversight:memo", args=[recommendation.memo_id]),
-        intro=recommendation.text,
+        pk,
+        MilestoneForm,
+        lambda data, actor: actions.do_add_milestone(
+            pk,
+            description=data["description"],
+            owner_id=data["owner"].pk,
+            due_on=data["due_on"],
+            actor=actor,
+        ),
+        title="Action plan for",
         submit="Add the milestone",
+        done="Milestone added",
     )
 
 
@@ -192,69 +206,60 @@ def milestone_done(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("oversight:memo", pk=memo_id)
 
 
+def _link(
+    request: HttpRequest, pk: int, field: str, link: Callable[[int, int, Actor], object]
+) -> HttpResponse:
+    """Link the evidence numbered in the POST's ``field`` to a recommendation."""
+    recommendation = selectors.access_recommendation_by_id(pk)
+    raw = request.POST.get(field, "").strip()
+    try:
+        if not raw.isdigit():
+            raise ValidationError({field: f"{raw!r} is not a {field} number"})
+        link(pk, int(raw), actor_from_request(request))
+    except ValidationError as exc:
+        messages.error(request, "; ".join(_messages(exc)))
+    else:
+        messages.success(request, f"{field.capitalize()} {raw} linked to {recommendation}.")
+    return redirect("oversight:memo", pk=recommendation.memo_id)
+
+
 @requires(Permission.MANAGE_RECOMMENDATIONS)
 @require_POST
 def recommendation_link_finding(request: HttpRequest, pk: int) -> HttpResponse:
     """Link a finding as evidence for a recommendation."""
-    recommendation = selectors.access_recommendation_by_id(pk)
-    raw = request.POST.get("finding", "").strip()
-    try:
-        if not raw.isdigit():
-            raise ValidationError({"finding": f"{raw!r} is not a finding number"})
-        actions.do_link_finding(pk, int(raw), actor=actor_from_request(request))
-    except ValidationError as exc:
-        messages.error(request, "; ".join(_messages(exc)))
-    else:
-        messages.success(request, f"Finding {raw} linked to {recommendation}.")
-    return redirect("oversight:memo", pk=recommendation.memo_id)
+    return _link(
+        request, pk, "finding", lambda r, n, actor: actions.do_link_finding(r, n, actor=actor)
+    )
 
 
 @requires(Permission.MANAGE_RECOMMENDATIONS)
 @require_POST
 def recommendation_link_report(request: HttpRequest, pk: int) -> HttpResponse:
     """Link a published transparency report as evidence for a recommendation."""
-    recommendation = selectors.access_recommendation_by_id(pk)
-    raw = request.POST.get("report", "").strip()
-    try:
-        if not raw.isdigit():
-            raise ValidationError({"report": f"{raw!r} is not a report number"})
-        actions.do_link_report(pk, int(raw), actor=actor_from_request(request))
-    except ValidationError as exc:
-        messages.error(request, "; ".join(_messages(exc)))
-    else:
-        messages.success(request, f"Report {raw} linked to {recommendation}.")
-    return redirect("oversight:memo", pk=recommendation.memo_id)
+    return _link(
+        request, pk, "report", lambda r, n, actor: actions.do_link_report(r, n, actor=actor)
+    )
 
 
 @requires(Permission.MANAGE_RECOMMENDATIONS)
 @require_http_methods(["GET", "POST"])
 def recommendation_status(request: HttpRequest, pk: int) -> HttpResponse:
     """Record what the oversight body decided: plan accepted, not accepted, or closed."""
-    recommendation = selectors.access_recommendation_by_id(pk)
-    form = StatusForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            actions.do_change_recommendation_status(
-                pk,
-                status=data["status"],
-                closure=data["closure"],
-                note=data["note"],
-                on=data["on"],
-                actor=actor_from_request(request),
-            )
-        except ValidationError as exc:
-            add_validation_errors(form, exc)
-        else:
-            messages.success(request, f"Status of {recommendation} recorded.")
-            return redirect("oversight:memo", pk=recommendation.memo_id)
-    return _form_page(
+    return _recommendation_form(
         request,
-        form,
-        f"Status of {recommendation}",
-        reverse("oversight:memo", args=[recommendation.memo_id]),
-        intro=recommendation.text,
+        pk,
+        StatusForm,
+        lambda data, actor: actions.do_change_recommendation_status(
+            pk,
+            status=data["status"],
+            closure=data["closure"],
+            note=data["note"],
+            on=data["on"],
+            actor=actor,
+        ),
+        title="Status of",
         submit="Record the decision",
+        done="Decision recorded",
     )
 
 
