@@ -37,8 +37,12 @@ class CommandError(Exception):
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "searchledger.config.settings")
     import django
+    from django.apps import apps
 
-    django.setup()
+    # Set up once per process: run in-process again (tests), setting up would reconfigure
+    # logging onto whatever stderr is current, which a test runner later closes.
+    if not apps.ready:
+        django.setup()
 
 
 def _b64(data: bytes) -> str:
