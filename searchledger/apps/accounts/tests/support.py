@@ -20,9 +20,18 @@ __all__ = ["ISSUER", "OIDC_SETTINGS", "RFC_KEY", "oidc_settings", "totp_code"]
 RFC_KEY = "3132333435363738393031323334353637383930"
 
 
-def totp_code(key_hex: str, at: float | None = None, *, step: int = 30) -> str:
-    """The six-digit code for ``key_hex`` at Unix time ``at`` (default now)."""
-    counter = int((time.time() if at is None else at) // step)
+def totp_code(key_hex: str, at: float | None = None, *, step: int = 30, offset: float = 0.0) -> str:
+    """The six-digit code for ``key_hex`` at Unix time ``at``, or by default now plus
+    ``offset`` seconds. Without ``at`` it first waits out the last two seconds of a time
+    step, so the code is still the current (or next) one when the server checks it: a code
+    made at the very end of a step and checked in the next would be accepted one step late
+    and record a clock drift that makes the following codes fail."""
+    if at is None:
+        left = step - time.time() % step
+        if left < 2:
+            time.sleep(left + 0.05)
+        at = time.time() + offset
+    counter = int(at // step)
     digest = hmac.new(unhexlify(key_hex), struct.pack(">Q", counter), hashlib.sha1).digest()
     offset = digest[-1] & 0x0F
     value = struct.unpack(">I", digest[offset : offset + 4])[0] & 0x7FFFFFFF

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from base64 import b32decode
 from datetime import timedelta
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -54,7 +53,7 @@ def enrolled(officer) -> Account:
 def code() -> str:
     """A code not yet used: the next time step's, which the one step of allowed clock skew
     accepts now and in the next thirty seconds (enrolment used the current one)."""
-    return totp_code(RFC_KEY, time.time() + 30)
+    return totp_code(RFC_KEY, offset=30)
 
 
 def _password_step(client: Client, next_path: str = "") -> None:
