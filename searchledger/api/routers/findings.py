@@ -10,9 +10,9 @@ from datetime import date, datetime
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.errors import HttpError
 
 from searchledger.api.auth import allow
+from searchledger.api.checks import check_choice, check_page
 from searchledger.apps.findings import selectors
 from searchledger.apps.web.permissions import actor_from_request
 from searchledger.core.reviews import FindingStatus, Severity
@@ -59,20 +59,9 @@ class FindingQuery(Schema):
 @router.get("/findings", response=list[FindingOut], auth=allow(Permission.VIEW_FINDINGS))
 def list_findings(request: HttpRequest, query: Query[FindingQuery]) -> list[FindingOut]:
     """The findings you may see, soonest due first, filtered."""
-    statuses = [*(s.value for s in FindingStatus), "active"]
-    if query.status and query.status not in statuses:
-        raise HttpError(
-            400, f"status: unknown value {query.status!r}; one of {', '.join(statuses)}"
-        )
-    severities = [s.value for s in Severity]
-    if query.severity and query.severity not in severities:
-        raise HttpError(
-            400, f"severity: unknown value {query.severity!r}; one of {', '.join(severities)}"
-        )
-    if not 1 <= query.limit <= _LIMIT_MAX:
-        raise HttpError(400, f"limit: between 1 and {_LIMIT_MAX}")
-    if query.offset < 0:
-        raise HttpError(400, "offset: not negative")
+    check_choice("status", query.status, [*(s.value for s in FindingStatus), "active"])
+    check_choice("severity", query.severity, [s.value for s in Severity])
+    check_page(query.limit, query.offset, _LIMIT_MAX)
     found = selectors.list_findings(
         actor_from_request(request),
         selectors.FindingFilters(

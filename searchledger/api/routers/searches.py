@@ -31,6 +31,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 
 from searchledger.api.auth import allow
+from searchledger.api.checks import check_choice, check_page
 from searchledger.apps.searches import actions, selectors
 from searchledger.apps.searches.models import OffenceCategory, SearchRecord
 from searchledger.apps.web.permissions import actor_from_request
@@ -362,15 +363,8 @@ class SearchQuery(Schema):
 def list_searches(request: HttpRequest, query: Query[SearchQuery]) -> list[SearchSummaryOut]:
     """Summaries of the search records you may see (your own; a supervisor's unit; every
     record for administrators, auditors and oversight), newest first, filtered."""
-    statuses = [s.value for s in SearchStatus]
-    if query.status and query.status not in statuses:
-        raise HttpError(
-            400, f"status: unknown value {query.status!r}; one of {', '.join(statuses)}"
-        )
-    if not 1 <= query.limit <= _LIST_LIMIT_MAX:
-        raise HttpError(400, f"limit: between 1 and {_LIST_LIMIT_MAX}")
-    if query.offset < 0:
-        raise HttpError(400, "offset: not negative")
+    check_choice("status", query.status, [s.value for s in SearchStatus])
+    check_page(query.limit, query.offset, _LIST_LIMIT_MAX)
     found = selectors.list_searches(
         actor_from_request(request),
         selectors.SearchFilters(
