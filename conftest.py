@@ -35,6 +35,16 @@ def probe_master_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         yield path
 
 
+@pytest.fixture(scope="session", autouse=True)
+def plain_http_in_tests() -> Iterator[None]:
+    """The test client and the live server speak plain HTTP, so production's redirect to
+    HTTPS (SEARCHLEDGER_HTTPS, on by default) is turned off for the run; everything else
+    HTTPS brings (secure cookies, HSTS on HTTPS answers) stays as in production.
+    apps/web/tests/test_deploy.py checks the redirect and HSTS with it on."""
+    with override_settings(SECURE_SSL_REDIRECT=False):
+        yield
+
+
 @pytest.fixture
 def admin(db) -> Account:
     """The first administrator, created by the system actor as in a real deployment."""

@@ -9,6 +9,12 @@ Environment variables:
     SEARCHLEDGER_PROBE_KEY_FILE    master key for probe images (default ``HOME/probe-master.key``).
     SEARCHLEDGER_DEBUG         ``1`` for development.
     SEARCHLEDGER_ALLOWED_HOSTS comma-separated host names.
+    SEARCHLEDGER_HTTPS         ``1`` (default, off when DEBUG): secure cookies, redirect plain
+                               HTTP to HTTPS, HTTP Strict Transport Security.
+    SEARCHLEDGER_HSTS_SECONDS  HSTS max-age (default one year; 0 turns HSTS off).
+    SEARCHLEDGER_HSTS_INCLUDE_SUBDOMAINS, SEARCHLEDGER_HSTS_PRELOAD  ``1`` (default) or ``0``.
+    SEARCHLEDGER_PROXY_SSL_HEADER  the header a TLS-terminating proxy sets to ``https``
+                               (e.g. ``X-Forwarded-Proto``); unset: trust no such header.
     SEARCHLEDGER_REQUIRE_MFA   ``1``: every account must enrol and use a TOTP second factor
                                (default ``0`` for the demo; turn it on in production).
     SEARCHLEDGER_LOCKOUT_BY    ``username`` (default) or ``username_ip``: what a sign-in
@@ -103,6 +109,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy (django-csp), then Permissions-Policy and no-store caching.
+    "csp.middleware.CSPMiddleware",
+    "searchledger.apps.web.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "searchledger.apps.web.middleware.RequestIdMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -282,11 +291,62 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = not DEBUG and _env_bool("SEARCHLEDGER_HTTPS", True)
-CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+# HTTPS (`manage.py check --deploy` passes with it on, see apps/web/tests/test_deploy.py):
+# secure cookies, plain HTTP redirected to HTTPS (except the health check, which load
+# balancers probe over HTTP), and HSTS. Off in DEBUG (the demo on http://127.0.0.1:8000).
+SEARCHLEDGER_HTTPS = not DEBUG and _env_bool("SEARCHLEDGER_HTTPS", True)
+SESSION_COOKIE_SECURE = SEARCHLEDGER_HTTPS
+CSRF_COOKIE_SECURE = SEARCHLEDGER_HTTPS
+SECURE_SSL_REDIRECT = SEARCHLEDGER_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# HSTS is sent only on HTTPS responses. One year, subdomains and the preload flag by
+# default (the flag alone submits nothing; hstspreload.org lists a domain only on request);
+# an agency whose other subdomains still serve plain HTTP sets
+# SEARCHLEDGER_HSTS_INCLUDE_SUBDOMAINS=0 and gets check --deploy's warning, as it should.
+SECURE_HSTS_SECONDS = (
+    int(os.environ.get("SEARCHLEDGER_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    if SEARCHLEDGER_HTTPS
+    else 0
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("SEARCHLEDGER_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = _env_bool("SEARCHLEDGER_HSTS_PRELOAD", True)
+# Behind a TLS-terminating proxy, Django sees plain HTTP; the proxy's header says whether the
+# client used HTTPS. Trusted only when configured: without a proxy that overwrites it, any
+# client could send the header and pass for HTTPS.
+_PROXY_SSL_HEADER = os.environ.get("SEARCHLEDGER_PROXY_SSL_HEADER", "").strip()
+if _PROXY_SSL_HEADER:
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"),
+        "https",
+    )
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp): scripts and styles only from our own static files,
+# never inline (no 'unsafe-inline', no 'unsafe-eval', no nonces: the templates have no
+# inline script, style block or style attribute, and htmx's indicator styles are in
+# site.css). data: images for the favicon placeholder and USWDS's inline icons.
+# tests/browser/test_csp.py fails on any violation the browser reports.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
+# Features no page uses, refused to every origin (SecurityHeadersMiddleware).
+SEARCHLEDGER_PERMISSIONS_POLICY = (
+    "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
+    "microphone=(), payment=(), usb=()"
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -93,7 +93,7 @@ def _frame(chart: Chart, top: float, ticks: int) -> list[str]:
     desc = f"{chart.description} {values}." if values else f"{chart.description} No data."
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" role="img" class="sl-chart" '
-        f'viewBox="0 0 {_WIDTH} {_HEIGHT}" width="100%" style="max-width:{_WIDTH}px" '
+        f'viewBox="0 0 {_WIDTH} {_HEIGHT}" width="100%" '
         f'aria-labelledby="{ident}-title {ident}-desc">',
         f'<title id="{ident}-title">{escape(chart.title)}</title>',
         f'<desc id="{ident}-desc">{escape(desc)}</desc>',

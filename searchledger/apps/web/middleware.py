@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseForbidden
 from searchledger.apps.web.permissions import PUBLIC, required_permission
 from searchledger.core.roles import Permission
 
-__all__ = ["DenyByDefaultMiddleware", "RequestIdMiddleware"]
+__all__ = ["DenyByDefaultMiddleware", "RequestIdMiddleware", "SecurityHeadersMiddleware"]
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
 # The app name django-ninja gives the URLs of every NinjaAPI (``api.urls``).
@@ -34,6 +34,32 @@ class RequestIdMiddleware:
         request.request_id = request_id  # type: ignore[attr-defined]  # our own attribute
         response = self.get_response(request)
         response["X-Request-ID"] = request_id
+        return response
+
+
+class SecurityHeadersMiddleware:
+    """The headers Django's ``SecurityMiddleware`` does not send.
+
+    * ``Permissions-Policy``: the browser features no page uses, refused to every origin.
+    * ``Cache-Control: no-store`` on every answer to a signed-in session or to a request
+      with an ``Authorization`` header (the pages and the API hold people's names, cases
+      and searches), unless the view chose its own caching (the ledger's full tiles, which
+      never change and hold no personal data in clear). A shared or back-button cache then
+      keeps no copy after sign-out.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.setdefault("Permissions-Policy", settings.SEARCHLEDGER_PERMISSIONS_POLICY)
+        if "Cache-Control" in response:
+            return response
+        user = getattr(request, "user", None)
+        signed_in = user is not None and user.is_authenticated
+        if signed_in or "HTTP_AUTHORIZATION" in request.META:
+            response["Cache-Control"] = "no-store"
         return response
 
 
