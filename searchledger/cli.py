@@ -414,10 +414,22 @@ def cmd_deliver_webhooks(args: argparse.Namespace) -> int:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the web app (Django's server; put a real WSGI server in front in production)."""
-    from django.core.management import call_command
+    """Serve the web app with gunicorn (pre-forked worker processes), or with Django's
+    development server when ``--dev`` is given. Behind a TLS-terminating proxy either way."""
+    if args.dev:
+        from django.core.management import call_command
 
-    call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+        call_command("runserver", f"{args.host}:{args.port}", use_reloader=False)
+        return EXIT_OK
+    from searchledger.config.server import default_web_workers, serve_with_gunicorn
+
+    serve_with_gunicorn(
+        bind=f"{args.host}:{args.port}",
+        workers=args.workers or default_web_workers(),
+        threads=args.threads,
+        timeout=args.timeout,
+        access_log=args.access_log,
+    )
     return EXIT_OK
 
 
@@ -818,6 +830,13 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not positive")
+    return value
+
+
 def _iso_date(text: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -967,9 +986,22 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines p
         "deliver-webhooks", cmd_deliver_webhooks, "POST pending finding entries to the webhooks"
     )
     p.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
-    p = add("serve", cmd_serve, "serve the web app")
+    p = add("serve", cmd_serve, "serve the web app (gunicorn; --dev: Django's dev server)")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
+    p.add_argument(
+        "--workers",
+        type=_positive,
+        help="worker processes (default: 2 per core plus 1, at most 9)",
+    )
+    p.add_argument("--threads", type=_positive, default=1, help="threads per worker (default 1)")
+    p.add_argument(
+        "--timeout", type=_positive, default=30, help="seconds before a stuck worker is restarted"
+    )
+    p.add_argument("--access-log", action="store_true", help="log every request to stderr")
+    p.add_argument(
+        "--dev", action="store_true", help="Django's development server instead (the demo)"
+    )
     p = add("create-account", cmd_create_account, "create an account")
     p.add_argument("username")
     p.add_argument(
