@@ -18,9 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from searchledger.apps.ledger.verify import VerificationReport
     from searchledger.core.actor import Actor
     from searchledger.core.published import ReportMeta
-    from searchledger.ledger.note import CosignatureSigner
+    from searchledger.ledger.note import CosignatureSigner, Verifier
     from searchledger.ledger.witness import WitnessState
 
 __all__ = ["main"]
@@ -141,6 +142,8 @@ def cmd_verify_tiles(args: argparse.Namespace) -> int:
 def cmd_verify(args: argparse.Namespace) -> int:
     """Verify every entry, node, the tree head and every checkpoint; with ``--tiles``, a
     published copy instead, without the database."""
+    if args.tiles and args.checkpoint:
+        raise CommandError("--checkpoint applies to the database; with --tiles use --since")
     if args.tiles:
         return cmd_verify_tiles(args)
     if args.witness or args.since:
@@ -155,11 +158,29 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise CommandError(f"--key: {exc}") from exc
     try:
         report = verify_ledger(verifier)
+        outside = _check_outside_checkpoints(report, args.checkpoint, verifier)
     except VerificationFailure as failure:
         print(f"FAILED: {failure}", file=sys.stderr)
         return EXIT_VERIFY_FAILED
     print(report.summary())
     return EXIT_OK
+
+
+def _check_outside_checkpoints(
+    report: VerificationReport, files: list[str], verifier: Verifier
+) -> int:
+    """``verify --checkpoint FILE``: the ledger must extend each checkpoint in FILE."""
+    from searchledger.apps.ledger.checkpoint_log import (
+        CheckpointFileError,
+        check_against,
+        read_checkpoint_file,
+    )
+
+    try:
+        found = [c for name in files for c in read_checkpoint_file(Path(name))]
+    except CheckpointFileError as exc:
+        raise CommandError(f"--checkpoint: {exc}") from exc
+    return check_against(report, found, verifier)
 
 
 def cmd_checkpoint(args: argparse.Namespace) -> int:
@@ -806,6 +827,76 @@ def cmd_transparency(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Back up the database, the access-log files, the checkpoint log and the keys."""
+    from searchledger.apps.ledger.backup import BackupError, create_backup
+
+    try:
+        result = create_backup(Path(args.destination), include_keys=not args.without_keys)
+    except BackupError as exc:
+        raise CommandError(str(exc)) from exc
+    print(result.summary())
+    return EXIT_OK
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Check a backup against its manifest, restore it, and verify the restored ledger."""
+    from searchledger.apps.ledger.backup import BackupError, restore_backup
+    from searchledger.apps.ledger.checkpoint_log import CheckpointFileError, read_checkpoint_file
+    from searchledger.apps.ledger.verify import VerificationFailure
+
+    try:
+        outside = [c for name in args.checkpoint for c in read_checkpoint_file(Path(name))]
+        result = restore_backup(
+            Path(args.source),
+            force=args.force,
+            accept_rollback=args.accept_rollback,
+            checkpoints=outside,
+        )
+    except (BackupError, CheckpointFileError) as exc:
+        raise CommandError(str(exc)) from exc
+    except VerificationFailure as failure:
+        print(f"FAILED: the restored ledger does not verify: {failure}", file=sys.stderr)
+        return EXIT_VERIFY_FAILED
+    print(result.summary())
+    return EXIT_OK
+
+
+def _add_backup_commands(
+    add: Callable[[str, Callable[[argparse.Namespace], int], str], argparse.ArgumentParser],
+) -> None:
+    """``backup`` and ``restore``."""
+    p = add(
+        "backup",
+        cmd_backup,
+        "back up the database, access-log files, checkpoint log and keys into a new DIR",
+    )
+    p.add_argument("destination", metavar="DIR")
+    p.add_argument(
+        "--without-keys",
+        action="store_true",
+        help="leave out the secret, signing and probe keys (back them up separately)",
+    )
+    p = add("restore", cmd_restore, "check, restore and verify a backup made by `backup`")
+    p.add_argument("source", metavar="DIR")
+    p.add_argument(
+        "--force", action="store_true", help="replace a non-empty database and HOME files"
+    )
+    p.add_argument(
+        "--accept-rollback",
+        action="store_true",
+        help="restore even though a newer checkpoint was signed (entries after it are lost)",
+    )
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a newer checkpoint from outside (witness, published report) the backup must "
+        "not be older than (repeatable; the checkpoint log is always read)",
+    )
+
+
 def cmd_load_demo(args: argparse.Namespace) -> int:
     """Load the demo scenario (idempotent)."""
     from searchledger.demo import load_demo
@@ -954,6 +1045,14 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines p
         metavar="CHECKPOINT",
         help="with --tiles: an earlier checkpoint file the tree must extend (no fork, no rollback)",
     )
+    p.add_argument(
+        "--checkpoint",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a checkpoint note or checkpoint log from outside the database (witness, published "
+        "report): fail if the ledger is older than it or inconsistent with it (repeatable)",
+    )
     add("checkpoint", cmd_checkpoint, "print the latest signed checkpoint")
     add("public-key", cmd_public_key, "print the ledger's verifier key")
     proof = add("proof", lambda a: EXIT_USAGE, "print a Merkle proof as base64 lines")
@@ -1045,6 +1144,7 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines p
         "--actor", default="system", help="an auditor or administrator (default: `system`)"
     )
     _add_report_commands(add)
+    _add_backup_commands(add)
     add("load-demo", cmd_load_demo, "load the demo scenario")
     return parser
 

@@ -7,6 +7,8 @@ Environment variables:
     SEARCHLEDGER_SECRET_KEY    Django secret key; else read from ``HOME/secret_key``.
     SEARCHLEDGER_SIGNING_KEY_FILE  ledger signing key (default ``HOME/ledger-signing.key``).
     SEARCHLEDGER_PROBE_KEY_FILE    master key for probe images (default ``HOME/probe-master.key``).
+    SEARCHLEDGER_CHECKPOINT_LOG    every signed checkpoint, outside the database
+                                   (default ``HOME/checkpoints.log``).
     SEARCHLEDGER_DEBUG         ``1`` for development.
     SEARCHLEDGER_ALLOWED_HOSTS comma-separated host names.
     SEARCHLEDGER_HTTPS         ``1`` (default, off when DEBUG): secure cookies, redirect plain
@@ -376,6 +378,10 @@ SEARCHLEDGER_SIGNING_KEY_FILE = Path(
 SEARCHLEDGER_PROBE_KEY_FILE = Path(
     os.environ.get("SEARCHLEDGER_PROBE_KEY_FILE", HOME / "probe-master.key")
 )
+# Every signed checkpoint is also appended here (JSON lines), outside the database, so that a
+# restore of an older database is detected (apps/ledger/checkpoint_log.py). Default
+# ``HOME/checkpoints.log``; better on another volume, so it survives losing HOME.
+SEARCHLEDGER_CHECKPOINT_LOG = os.environ.get("SEARCHLEDGER_CHECKPOINT_LOG", "")
 # External access logs (docs/access-logs.md): the web upload limit (larger files go through
 # `searchledger import-log`, which streams them from disk) and DuckDB's memory per import.
 SEARCHLEDGER_MAX_LOG_UPLOAD_BYTES = int(

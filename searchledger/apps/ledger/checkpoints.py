@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from searchledger.apps.ledger.checkpoint_log import log_checkpoint_on_commit
 from searchledger.apps.ledger.keys import load_signer
 from searchledger.apps.ledger.models import Checkpoint, Cosignature, TreeHead
 from searchledger.ledger import merkle
@@ -37,7 +38,8 @@ def sign_checkpoint_if_grown(signer: Signer | None = None) -> Checkpoint:
     """Return the latest checkpoint, first signing a new one if the tree has grown.
 
     Runs in its own transaction holding the head lock, so the signed size and root are a
-    state the ledger really had.
+    state the ledger really had. Once committed, the new checkpoint is also appended to the
+    checkpoint log outside the database (``checkpoint_log``).
     """
     key = signer or load_signer()
     with transaction.atomic():
@@ -52,6 +54,8 @@ def sign_checkpoint_if_grown(signer: Signer | None = None) -> Checkpoint:
             size=size, root=root.hex(), note=sign_checkpoint(body, key), signed_at=timezone.now()
         )
         checkpoint.save(force_insert=True)
+        # A copy outside the database, so a restore of an older database is detected.
+        log_checkpoint_on_commit(checkpoint)
         return checkpoint
 
 
