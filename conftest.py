@@ -21,8 +21,10 @@ ALL_ROLES = list(Role)
 
 @pytest.fixture(autouse=True)
 def signing_key(tmp_path: Path, settings) -> Signer:
-    """Every test gets its own ledger signing key, never the developer's real one."""
+    """Every test gets its own ledger signing key, never the developer's real one, and its
+    own checkpoint log, so test checkpoints never reach the developer's real log."""
     settings.SEARCHLEDGER_SIGNING_KEY_FILE = tmp_path / "ledger-signing.key"
+    settings.SEARCHLEDGER_CHECKPOINT_LOG = str(tmp_path / "checkpoints.log")
     return create_signing_key("test.searchledger.localhost/ledger")
 
 

@@ -8,6 +8,7 @@ A backup is one directory (mode 0700, every file 0600)::
     database.sqlite3       SQLite: a copy made with SQLite's online backup API
     database.pgdump        PostgreSQL: ``pg_dump --format=custom`` of one snapshot
     home/access-logs/...   the Parquet event files, rejects reports and the upload spool
+                           (not ``work/``: DuckDB's scratch files of a running import)
     checkpoints.log        the checkpoint log (every checkpoint signed so far)
     keys/...               secret_key, ledger-signing.key, probe-master.key (unless
                            ``--without-keys``): whoever holds these can sign checkpoints
@@ -84,6 +85,8 @@ _PG_FILE = "database.pgdump"
 _CHECKPOINT_LOG = "checkpoints.log"
 _ACCESS_LOGS = "home/access-logs"
 _CHUNK = 1 << 20
+# DuckDB's spill files of running imports (access-logs/work/<id>/): scratch, removed after.
+_SCRATCH = "work"
 
 
 class BackupError(Exception):
@@ -368,6 +371,8 @@ def create_backup(destination: Path, *, include_keys: bool = True) -> BackupResu
     root = access_log_root()
     copied: dict[str, Path] = {}
     for path in _files_under(root):
+        if path.relative_to(root).parts[0] == _SCRATCH:
+            continue
         name = f"{_ACCESS_LOGS}/{path.relative_to(root).as_posix()}"
         _copy_private(path, destination / name)
         copied[name] = destination / name
