@@ -125,6 +125,9 @@ _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _ENTRY_KEYS = frozenset(
     {"v", "seq", "type", "event", "time", "actor", "request_id", "object", "data", "commitments"}
 )
+# Optional: the commitment to the rows the action wrote (see ``ledger.rowstate``). Entries
+# written before it existed have no "state" and stay valid.
+_OPTIONAL_KEYS = frozenset({"state"})
 
 
 class EntrySchemaError(ValueError):
@@ -147,6 +150,7 @@ class EntryDraft:
     request_id: str
     data: Mapping[str, Any] = field(default_factory=dict)
     commitments: Mapping[str, str] = field(default_factory=dict)
+    state: Mapping[str, Any] | None = None
 
 
 def format_time(moment: datetime) -> str:
@@ -174,6 +178,8 @@ def build_entry(draft: EntryDraft, *, seq: int, time: datetime) -> bytes:
         "data": dict(draft.data),
         "commitments": dict(draft.commitments),
     }
+    if draft.state is not None:
+        entry["state"] = dict(draft.state)
     validate_entry(entry)
     return canonical_bytes(entry)
 
@@ -181,9 +187,9 @@ def build_entry(draft: EntryDraft, *, seq: int, time: datetime) -> bytes:
 def validate_entry(entry: Mapping[str, Any]) -> None:
     """Check that ``entry`` follows schema version 1; raise :class:`EntrySchemaError`."""
     keys = set(entry)
-    if keys != _ENTRY_KEYS:
+    if not _ENTRY_KEYS <= keys <= _ENTRY_KEYS | _OPTIONAL_KEYS:
         missing = sorted(_ENTRY_KEYS - keys)
-        extra = sorted(keys - _ENTRY_KEYS)
+        extra = sorted(keys - _ENTRY_KEYS - _OPTIONAL_KEYS)
         raise EntrySchemaError(f"entry fields wrong: missing {missing}, unexpected {extra}")
     if entry["v"] != SCHEMA_VERSION:
         raise EntrySchemaError(f"unknown schema version {entry['v']!r}")
@@ -226,6 +232,20 @@ def validate_entry(entry: Mapping[str, Any]) -> None:
             raise EntrySchemaError(f"commitment field name {name!r} is not snake_case")
         if not isinstance(value, str) or not _HEX64.match(value):
             raise EntrySchemaError(f"commitment {name!r} is not a 64-digit hex SHA-256")
+    if "state" in entry:
+        _validate_state(entry["state"])
+
+
+def _validate_state(state: Any) -> None:
+    """``state`` is ``{"rows": n, "digest": hex}``: how many rows the action left and the
+    digest of their commitments (``rowstate.state_digest``)."""
+    if not isinstance(state, Mapping) or set(state) != {"rows", "digest"}:
+        raise EntrySchemaError(f"state must be {{rows, digest}}, got {state!r}")
+    rows = state["rows"]
+    if not isinstance(rows, int) or isinstance(rows, bool) or rows < 1:
+        raise EntrySchemaError(f"state rows must be a positive integer, got {rows!r}")
+    if not isinstance(state["digest"], str) or not _HEX64.match(state["digest"]):
+        raise EntrySchemaError("state digest is not a 64-digit hex SHA-256")
 
 
 def parse_entry(data: bytes) -> dict[str, Any]:

@@ -47,7 +47,7 @@ from searchledger.apps.accesslogs.models import (
 from searchledger.apps.accesslogs.selectors import access_log_root, current_mapping
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.authz import require
-from searchledger.apps.ledger import writer
+from searchledger.apps.ledger import tracking, writer
 from searchledger.apps.systems.models import ExternalSystem
 from searchledger.core.accesslogs import MappingError, MappingSpec, sanitise_filename
 from searchledger.core.actor import Actor
@@ -500,6 +500,8 @@ def _store_result(log_import: AccessLogImport, result: engine.RunResult) -> None
             for record, line, reason in result.sample
         ]
     )
+    # bulk_create sends no signals: the entry that follows commits to the sample.
+    tracking.mark_pks(RejectedRow, [log_import.pk])
 
 
 def _locked_running(import_id: int) -> AccessLogImport:
@@ -642,6 +644,8 @@ def _record_accounts(system: ExternalSystem, seen: list[engine.AccountSummary]) 
         ExternalAccount.objects.bulk_update(
             changed, ["first_seen", "last_seen", "events", "searches"]
         )
+        # Bulk writes send no signals: the entry that follows commits to these rows.
+        tracking.mark([*new, *changed])
 
 
 def do_import_access_log(

@@ -159,3 +159,23 @@ class CommitmentSalt(models.Model):
     @override
     def __str__(self) -> str:
         return f"salt {self.seq}.{self.field}"
+
+
+class RowState(models.Model):
+    """One row's (or one group of bulk rows') committed state, written by the entry ``seq``
+    whose action left it so. The entry carries the digest of all its ``RowState`` rows
+    (``ledger.rowstate.state_digest``), so these rows are as tamper-evident as the entry;
+    ``verify`` checks that the latest commitment of every row of a ledger-feeding table opens
+    with the row's current value. ``commitment`` is empty for a row the action deleted."""
+
+    seq = models.BigIntegerField()
+    row = models.CharField(max_length=200)
+    commitment = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["seq", "row"], name="rowstate_seq_row")]
+        indexes = [models.Index(fields=["row", "seq"], name="rowstate_row_seq")]
+
+    @override
+    def __str__(self) -> str:
+        return f"state of {self.row} at {self.seq}"

@@ -7,15 +7,25 @@ first problem and names the entry index and what is wrong.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Generator, Iterator
 from contextlib import closing
 from dataclasses import dataclass
 
-from searchledger.apps.ledger.models import Checkpoint, LedgerEntry, LedgerNode, TreeHead
+from searchledger.apps.ledger.models import (
+    Checkpoint,
+    CommitmentSalt,
+    LedgerEntry,
+    LedgerNode,
+    RowState,
+    TreeHead,
+)
+from searchledger.apps.ledger.tracking import readers
 from searchledger.ledger import merkle
 from searchledger.ledger.checkpoint import CheckpointError, open_checkpoint
 from searchledger.ledger.events import EntrySchemaError, format_time, parse_entry
 from searchledger.ledger.note import NoteError, Verifier
+from searchledger.ledger.rowstate import STATE_SALT_FIELD, row_commitment, state_digest
 
 __all__ = ["VerificationFailure", "VerificationReport", "verify_ledger"]
 
@@ -40,6 +50,7 @@ class VerificationReport:
     root: bytes
     checkpoints: int
     latest_checkpoint_size: int | None
+    rows: int = 0
 
     def summary(self) -> str:
         """One line for the command line."""
@@ -50,7 +61,8 @@ class VerificationReport:
         )
         return (
             f"ok: {self.entries} entries, root {self.root.hex()}, "
-            f"{self.checkpoints} checkpoints verified ({latest})"
+            f"{self.checkpoints} checkpoints verified ({latest}), "
+            f"{self.rows} rows of ledger-feeding tables match their entries"
         )
 
 
@@ -109,8 +121,12 @@ def verify_ledger(verifier: Verifier) -> VerificationReport:
     nodes: Generator[LedgerNode] = LedgerNode.objects.order_by("completed_by", "level").iterator(
         chunk_size=_CHUNK
     )  # type: ignore[assignment]  # as above
-    with closing(entries), closing(nodes):
-        size, frontier = _replay(entries, nodes, checkpoint_roots)
+    states: Generator[RowState] = RowState.objects.order_by("seq", "row").iterator(
+        chunk_size=_CHUNK
+    )  # type: ignore[assignment]  # as above
+    latest: dict[str, tuple[int, str]] = {}
+    with closing(entries), closing(nodes), closing(states):
+        size, frontier = _replay(entries, nodes, checkpoint_roots, _StateReplay(states, latest))
     beyond = [s for s in checkpoint_roots if s > size]
     if beyond:
         raise VerificationFailure(
@@ -127,9 +143,14 @@ def verify_ledger(verifier: Verifier) -> VerificationReport:
         head.root != root.hex() or head.frontier != ",".join(h.hex() for h in frontier)
     ):
         raise VerificationFailure(None, "tree head root or frontier does not match the entries")
-    latest = max(checkpoint_roots) if checkpoint_roots else None
+    rows = _check_rows(latest)
+    latest_size = max(checkpoint_roots) if checkpoint_roots else None
     return VerificationReport(
-        entries=size, root=root, checkpoints=len(checkpoint_roots), latest_checkpoint_size=latest
+        entries=size,
+        root=root,
+        checkpoints=len(checkpoint_roots),
+        latest_checkpoint_size=latest_size,
+        rows=rows,
     )
 
 
@@ -137,6 +158,7 @@ def _replay(
     entries: Iterator[LedgerEntry],
     stored_nodes: Iterator[LedgerNode],
     checkpoint_roots: dict[int, bytes],
+    states: _StateReplay,
 ) -> tuple[int, list[bytes]]:
     """Rebuild the tree from the entry bodies, comparing every stored derived value."""
     frontier: list[bytes] = []
@@ -156,6 +178,7 @@ def _replay(
                 size, f"body belongs at index {entry['seq']}: entries were moved or reordered"
             )
         _check_columns(row, entry)
+        states.check(size, entry.get("state"))
         leaf = merkle.leaf_hash(body)
         if leaf.hex() != row.leaf_hash:
             raise VerificationFailure(size, "stored leaf hash does not match the entry body")
@@ -183,4 +206,96 @@ def _replay(
         raise VerificationFailure(
             extra.completed_by, f"unexpected stored Merkle node (level {extra.level})"
         )
+    states.finish()
     return size, frontier
+
+
+class _StateReplay:
+    """Walks the stored row commitments beside the entries: each entry's ``state`` digest
+    must be the digest of exactly its stored rows. Keeps each row's latest commitment."""
+
+    def __init__(self, stored: Iterator[RowState], latest: dict[str, tuple[int, str]]) -> None:
+        self.stored = stored
+        self.latest = latest
+        self.next: RowState | None = next(stored, None)
+
+    def check(self, seq: int, state: object) -> None:
+        """Consume the stored rows of entry ``seq`` and compare them with its ``state``."""
+        if self.next is not None and self.next.seq < seq:
+            raise VerificationFailure(
+                self.next.seq, f"row commitment for {self.next.row} belongs to no entry"
+            )
+        rows: dict[str, str | None] = {}
+        while self.next is not None and self.next.seq == seq:
+            rows[self.next.row] = self.next.commitment or None
+            self.next = next(self.stored, None)
+        if state is None:
+            if rows:
+                raise VerificationFailure(
+                    seq, f"{len(rows)} row commitments are stored for an entry that has none"
+                )
+            return
+        assert isinstance(state, dict)  # validated by the entry schema
+        if len(rows) != state["rows"] or state_digest(rows) != state["digest"]:
+            raise VerificationFailure(
+                seq,
+                f"the stored row commitments ({len(rows)}) do not match the entry's state "
+                f"digest over {state['rows']} rows: ledger_rowstate was altered",
+            )
+        for key, commitment in rows.items():
+            self.latest[key] = (seq, commitment or "")
+
+    def finish(self) -> None:
+        """Nothing may be stored beyond the last entry."""
+        if self.next is not None:
+            raise VerificationFailure(
+                self.next.seq, f"row commitment for {self.next.row} belongs to no entry"
+            )
+
+
+def _check_rows(latest: dict[str, tuple[int, str]]) -> int:
+    """Every row of every ledger-feeding table must open its latest commitment; every row
+    committed as present must exist. Names the table, the row and the entry, never the
+    value. Returns how many rows (or groups) were checked."""
+    salts = {
+        row.seq: bytes.fromhex(row.salt)
+        for row in CommitmentSalt.objects.filter(field=STATE_SALT_FIELD).iterator(chunk_size=_CHUNK)
+    }
+    checked = 0
+    for reader in readers().values():
+        prefix = f"{reader.label}/"
+        expected = {key for key, (_, c) in latest.items() if c and key.startswith(prefix)}
+        for ident, value in reader.values():
+            key = reader.key(ident)
+            recorded = latest.get(key)
+            where = f"table {reader.table} row {key.removeprefix(prefix)}"
+            if recorded is None:
+                raise VerificationFailure(
+                    None, f"{where} was written without a ledger entry (no recorded state)"
+                )
+            seq, commitment = recorded
+            if not commitment:
+                raise VerificationFailure(
+                    seq, f"{where} exists but the entry at {seq} recorded it as deleted"
+                )
+            salt = salts.get(seq)
+            if salt is None:
+                raise VerificationFailure(seq, f"the state salt of entry {seq} is missing")
+            opened = row_commitment(key, value, salt)
+            if not hmac.compare_digest(opened, commitment):
+                raise VerificationFailure(
+                    seq,
+                    f"{where} does not match its state recorded by entry {seq}: "
+                    "it was changed outside the actions",
+                )
+            expected.discard(key)
+            checked += 1
+        if expected:
+            key = min(expected)
+            seq = latest[key][0]
+            raise VerificationFailure(
+                seq,
+                f"table {reader.table} row {key.removeprefix(prefix)} recorded by entry {seq} "
+                "is missing",
+            )
+    return checked

@@ -7,6 +7,7 @@ closed).
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +15,19 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from searchledger.apps.ledger.models import CommitmentSalt, LedgerEntry, LedgerNode, TreeHead
+from searchledger.apps.ledger.models import (
+    CommitmentSalt,
+    LedgerEntry,
+    LedgerNode,
+    RowState,
+    TreeHead,
+)
+from searchledger.apps.ledger.tracking import take_row_values
 from searchledger.core.actor import Actor
 from searchledger.ledger import merkle
-from searchledger.ledger.canonical import commit
+from searchledger.ledger.canonical import SALT_BYTES, commit
 from searchledger.ledger.events import EntryDraft, LedgerEventType, build_entry
+from searchledger.ledger.rowstate import STATE_SALT_FIELD, row_commitment, state_digest
 
 __all__ = ["AppendedEntry", "LedgerWriteError", "append", "lock_head"]
 
@@ -73,9 +82,12 @@ def append(
     ``data`` holds non-personal facts, stored in clear. ``personal`` holds names, free text
     and anything else personal: each value enters the entry only as a salted commitment, and
     its salt is stored apart (``CommitmentSalt``) so the agency can later prove what it was.
-    Must run inside the transaction of the change being recorded.
+    Must run inside the transaction of the change being recorded. The entry also commits
+    to the current state of every row of a ledger-feeding table the transaction wrote since
+    its previous append (``tracking``, ``ledger.rowstate``).
     """
-    if not transaction.get_connection().in_atomic_block:
+    connection = transaction.get_connection()
+    if not connection.in_atomic_block:
         raise LedgerWriteError(
             "ledger entries must be appended inside the transaction of the change they record"
         )
@@ -87,6 +99,18 @@ def append(
         commitment, salt = commit(value)
         commitments[field_name] = commitment
         salts.append(CommitmentSalt(seq=seq, field=field_name, salt=salt.hex()))
+    # Re-read under the head lock: the values this transaction commits with.
+    row_values = take_row_values(connection)
+    row_states: dict[str, str | None] = {}
+    state: dict[str, Any] | None = None
+    if row_values:
+        state_salt = secrets.token_bytes(SALT_BYTES)
+        row_states = {
+            key: None if value is None else row_commitment(key, value, state_salt)
+            for key, value in row_values.items()
+        }
+        state = {"rows": len(row_states), "digest": state_digest(row_states)}
+        salts.append(CommitmentSalt(seq=seq, field=STATE_SALT_FIELD, salt=state_salt.hex()))
     draft = EntryDraft(
         event=event,
         object_type=object_type,
@@ -95,6 +119,7 @@ def append(
         request_id=actor.request_id,
         data=dict(data or {}),
         commitments=commitments,
+        state=state,
     )
     now = timezone.now()
     body = build_entry(draft, seq=seq, time=now)
@@ -119,6 +144,14 @@ def append(
     )
     if salts:
         CommitmentSalt.objects.bulk_create(salts)
+    if row_states:
+        RowState.objects.bulk_create(
+            [
+                RowState(seq=seq, row=key, commitment=commitment or "")
+                for key, commitment in sorted(row_states.items())
+            ],
+            batch_size=1000,
+        )
     head.size = seq + 1
     head.frontier = ",".join(h.hex() for h in frontier)
     head.root = merkle.frontier_root(frontier, seq + 1).hex()

@@ -31,7 +31,7 @@ from searchledger.apps.accounts.models import Account
 from searchledger.apps.authz import require
 from searchledger.apps.findings.actions import FindingDraft, raise_finding
 from searchledger.apps.findings.models import Finding
-from searchledger.apps.ledger import writer
+from searchledger.apps.ledger import tracking, writer
 from searchledger.apps.reconciliation.engine import EngineError, EventFile, reconcile_files
 from searchledger.apps.reconciliation.models import Discrepancy, ReconciliationRun
 from searchledger.apps.searches.models import SearchRecord
@@ -367,6 +367,8 @@ def _store(
             )
         )
     Discrepancy.objects.bulk_create(rows, batch_size=1000)
+    # bulk_create sends no signals: RECON_RUN_COMPLETED commits to the run's discrepancies.
+    tracking.mark_pks(Discrepancy, [run.pk])
     writer.append(
         LedgerEventType.RECON_RUN_COMPLETED,
         object_type=_RUN,
