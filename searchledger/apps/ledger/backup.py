@@ -386,6 +386,8 @@ def create_backup(destination: Path, *, include_keys: bool = True) -> BackupResu
                 _copy_private(path, destination / name)
                 copied[name] = destination / name
 
+    for directory in (p for p in destination.rglob("*") if p.is_dir()):
+        directory.chmod(0o700)  # mkdir(parents=True) leaves intermediate ones to the umask
     files = {database_file: destination / database_file, **copied}
     hashes: dict[str, dict[str, Any]] = {
         name: {"sha256": _sha256(path), "bytes": path.stat().st_size}

@@ -154,7 +154,9 @@ def test_round_trip_restores_a_verified_ledger_and_detects_a_rollback(
         manifest["files"]
     )
     assert (backup.stat().st_mode & 0o777) == 0o700
-    assert all((p.stat().st_mode & 0o777) == 0o600 for p in backup.rglob("*") if p.is_file())
+    modes = {p.relative_to(backup): p.stat().st_mode & 0o777 for p in backup.rglob("*")}
+    assert {path: mode for path, mode in modes.items() if mode not in {0o600, 0o700}} == {}
+    assert modes[Path("home")] == 0o700
 
     # Life goes on after the backup: more entries and a newer checkpoint, recorded in the
     # checkpoint log outside the database.
