@@ -2,9 +2,45 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ninja import Schema
 
-__all__ = ["ConsistencyProofOut", "EntryOut", "InclusionProofOut", "TreeHeadOut"]
+__all__ = [
+    "ConsistencyProofOut",
+    "EntryOut",
+    "ErrorOut",
+    "InclusionProofOut",
+    "InvalidInputOut",
+    "TreeHeadOut",
+    "answers",
+]
+
+
+class ErrorOut(Schema):
+    """A refusal: what was wrong, in words (``400`` names each field; ``401``: no valid
+    token or session; ``403``: this role or token may not; ``404``: nothing of that id
+    among what you may see; ``409``: the record's state forbids it)."""
+
+    detail: str
+
+
+class InvalidInputOut(Schema):
+    """``422``: the input does not have the schema's shape (django-ninja's answer: one
+    item per problem, each with its location, e.g. ``["query", "limit"]``, and message)."""
+
+    detail: list[dict[str, Any]]
+
+
+def answers(ok: dict[int, Any], *errors: int) -> dict[int, Any]:
+    """An operation's documented responses: ``ok`` (status to schema), ``401`` and ``403``
+    (every operation authenticates), and each code in ``errors``, with its error schema.
+    Declaring them lets a client (and schemathesis) check every answer against the
+    schema, not only the successes."""
+    documented = dict(ok)
+    for code in (401, 403, *errors):
+        documented.setdefault(code, InvalidInputOut if code == 422 else ErrorOut)
+    return documented
 
 
 class TreeHeadOut(Schema):

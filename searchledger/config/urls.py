@@ -6,7 +6,10 @@ from searchledger.api.api import api
 from searchledger.apps.accounts import sso
 from searchledger.apps.web import views as web_views
 
-__all__ = ["urlpatterns"]
+__all__ = ["handler404", "urlpatterns"]
+
+# A path under /api/ that no route matches answers JSON, like the API's own 404s.
+handler404 = "searchledger.apps.web.views.not_found"
 
 urlpatterns = [
     path("", web_views.home, name="home"),

@@ -13,6 +13,7 @@ from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from searchledger.api.auth import allow
+from searchledger.api.schemas import answers
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.authz import scoped_accounts
 from searchledger.apps.grants import actions, selectors
@@ -169,7 +170,9 @@ def _errors(exc: ValidationError) -> HttpError:
     return HttpError(400, detail)
 
 
-@router.get("/systems", response=list[SystemOut], auth=allow(Permission.VIEW_SYSTEMS))
+@router.get(
+    "/systems", response=answers({200: list[SystemOut]}), auth=allow(Permission.VIEW_SYSTEMS)
+)
 def list_systems(request: HttpRequest) -> list[SystemOut]:
     """The catalogue of external systems."""
     systems = ExternalSystem.objects.select_related("reached_through").prefetch_related(
@@ -178,13 +181,21 @@ def list_systems(request: HttpRequest) -> list[SystemOut]:
     return [_system_out(s) for s in systems.order_by("name")]
 
 
-@router.get("/systems/{code}", response=SystemOut, auth=allow(Permission.VIEW_SYSTEMS))
+@router.get(
+    "/systems/{code}",
+    response=answers({200: SystemOut}, 404),
+    auth=allow(Permission.VIEW_SYSTEMS),
+)
 def get_system(request: HttpRequest, code: str) -> SystemOut:
     """One external system."""
     return _system_out(_system(code))
 
 
-@router.get("/access/check", response=AccessOut, auth=allow(Permission.VIEW_GRANTS))
+@router.get(
+    "/access/check",
+    response=answers({200: AccessOut}, 404, 422),
+    auth=allow(Permission.VIEW_GRANTS),
+)
 def check_access(request: HttpRequest, account_id: int, system: str) -> AccessOut:
     """May this person search this system now, and if not, why (every reason)."""
     account = _visible_account(request, account_id)
@@ -193,7 +204,9 @@ def check_access(request: HttpRequest, account_id: int, system: str) -> AccessOu
 
 
 @router.get(
-    "/access/counts", response=list[SystemCountOut], auth=allow(Permission.VIEW_ACCESS_COUNTS)
+    "/access/counts",
+    response=answers({200: list[SystemCountOut]}),
+    auth=allow(Permission.VIEW_ACCESS_COUNTS),
 )
 def access_counts(request: HttpRequest) -> list[SystemCountOut]:
     """Per system, the people (within your scope) with grants in force and not in force."""
@@ -211,7 +224,9 @@ def access_counts(request: HttpRequest) -> list[SystemCountOut]:
 
 
 @router.get(
-    "/people/{account_id}/access", response=list[AccessOut], auth=allow(Permission.VIEW_GRANTS)
+    "/people/{account_id}/access",
+    response=answers({200: list[AccessOut]}, 404, 422),
+    auth=allow(Permission.VIEW_GRANTS),
 )
 def person_access(request: HttpRequest, account_id: int) -> list[AccessOut]:
     """Everything one person can reach, system by system."""
@@ -222,7 +237,9 @@ def person_access(request: HttpRequest, account_id: int) -> list[AccessOut]:
     ]
 
 
-@router.get("/grants", response=list[GrantOut], auth=allow(Permission.VIEW_GRANTS))
+@router.get(
+    "/grants", response=answers({200: list[GrantOut]}, 422), auth=allow(Permission.VIEW_GRANTS)
+)
 def list_grants(
     request: HttpRequest, system: str | None = None, status: str | None = None
 ) -> list[GrantOut]:
@@ -237,7 +254,11 @@ def list_grants(
     return [_grant_out(g) for g in grants.order_by("pk")]
 
 
-@router.post("/grants", response={201: GrantOut}, auth=allow(Permission.REQUEST_GRANT))
+@router.post(
+    "/grants",
+    response=answers({201: GrantOut}, 400, 422),
+    auth=allow(Permission.REQUEST_GRANT),
+)
 def request_grant(request: HttpRequest, payload: GrantIn) -> Status[GrantOut]:
     """Request access for a person (yourself, or someone in your scope)."""
     try:
@@ -258,7 +279,11 @@ def request_grant(request: HttpRequest, payload: GrantIn) -> Status[GrantOut]:
     return Status(201, _grant_out(grant))
 
 
-@router.get("/grants/{grant_id}", response=GrantOut, auth=allow(Permission.VIEW_GRANTS))
+@router.get(
+    "/grants/{grant_id}",
+    response=answers({200: GrantOut}, 404, 422),
+    auth=allow(Permission.VIEW_GRANTS),
+)
 def get_grant(request: HttpRequest, grant_id: int) -> GrantOut:
     """One grant within your scope."""
     grant = (
@@ -282,7 +307,9 @@ _DECISIONS: dict[str, Callable[..., AccessGrant]] = {
 
 
 @router.post(
-    "/grants/{grant_id}/{decision}", response=GrantOut, auth=allow(Permission.DECIDE_GRANT)
+    "/grants/{grant_id}/{decision}",
+    response=answers({200: GrantOut}, 400, 404, 422),
+    auth=allow(Permission.DECIDE_GRANT),
 )
 def decide_grant(
     request: HttpRequest, grant_id: int, decision: str, payload: DecisionIn

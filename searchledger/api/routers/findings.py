@@ -13,6 +13,7 @@ from ninja import Field, Query, Router, Schema
 
 from searchledger.api.auth import allow
 from searchledger.api.checks import check_choice, check_page
+from searchledger.api.schemas import answers
 from searchledger.apps.findings import selectors
 from searchledger.apps.web.permissions import actor_from_request
 from searchledger.core.reviews import FindingStatus, Severity
@@ -56,7 +57,11 @@ class FindingQuery(Schema):
     offset: int = 0
 
 
-@router.get("/findings", response=list[FindingOut], auth=allow(Permission.VIEW_FINDINGS))
+@router.get(
+    "/findings",
+    response=answers({200: list[FindingOut]}, 400, 422),
+    auth=allow(Permission.VIEW_FINDINGS),
+)
 def list_findings(request: HttpRequest, query: Query[FindingQuery]) -> list[FindingOut]:
     """The findings you may see, soonest due first, filtered."""
     check_choice("status", query.status, [*(s.value for s in FindingStatus), "active"])

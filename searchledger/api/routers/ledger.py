@@ -9,7 +9,13 @@ from ninja import Router
 from ninja.errors import HttpError
 
 from searchledger.api.auth import allow
-from searchledger.api.schemas import ConsistencyProofOut, EntryOut, InclusionProofOut, TreeHeadOut
+from searchledger.api.schemas import (
+    ConsistencyProofOut,
+    EntryOut,
+    InclusionProofOut,
+    TreeHeadOut,
+    answers,
+)
 from searchledger.apps.ledger import selectors, serving
 from searchledger.apps.ledger.keys import SigningKeyError, load_signer
 from searchledger.core.roles import Permission
@@ -24,7 +30,7 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-@router.get("/head", response=TreeHeadOut, auth=allow(Permission.VIEW_LEDGER))
+@router.get("/head", response=answers({200: TreeHeadOut}), auth=allow(Permission.VIEW_LEDGER))
 def tree_head(request: HttpRequest) -> TreeHeadOut:
     """Current tree size and root, with the latest signed checkpoint."""
     size, root = selectors.get_tree_head()
@@ -41,7 +47,11 @@ def tree_head(request: HttpRequest) -> TreeHeadOut:
     )
 
 
-@router.get("/proof/inclusion", response=InclusionProofOut, auth=allow(Permission.VIEW_LEDGER))
+@router.get(
+    "/proof/inclusion",
+    response=answers({200: InclusionProofOut}, 400, 422),
+    auth=allow(Permission.VIEW_LEDGER),
+)
 def inclusion(request: HttpRequest, index: int, size: int | None = None) -> InclusionProofOut:
     """Inclusion proof of entry ``index`` in the tree of ``size`` (default: current)."""
     try:
@@ -54,7 +64,11 @@ def inclusion(request: HttpRequest, index: int, size: int | None = None) -> Incl
     )
 
 
-@router.get("/proof/consistency", response=ConsistencyProofOut, auth=allow(Permission.VIEW_LEDGER))
+@router.get(
+    "/proof/consistency",
+    response=answers({200: ConsistencyProofOut}, 400, 422),
+    auth=allow(Permission.VIEW_LEDGER),
+)
 def consistency(request: HttpRequest, old: int, new: int) -> ConsistencyProofOut:
     """Consistency proof between tree sizes ``old`` and ``new``."""
     try:
@@ -64,7 +78,11 @@ def consistency(request: HttpRequest, old: int, new: int) -> ConsistencyProofOut
     return ConsistencyProofOut(old_size=old, new_size=new, proof=[_b64(p) for p in proof])
 
 
-@router.get("/entries/{seq}", response=EntryOut, auth=allow(Permission.VIEW_LEDGER))
+@router.get(
+    "/entries/{seq}",
+    response=answers({200: EntryOut}, 404, 422),
+    auth=allow(Permission.VIEW_LEDGER),
+)
 def entry(request: HttpRequest, seq: int) -> EntryOut:
     """One entry's canonical body (salted commitments only; no personal data in clear)."""
     try:
@@ -74,15 +92,21 @@ def entry(request: HttpRequest, seq: int) -> EntryOut:
     return EntryOut(seq=seq, body=body.decode("utf-8"), leaf_hash=merkle.leaf_hash(body).hex())
 
 
-_TEXT = {"200": {"description": "The signed note", "content": {"text/plain": {}}}}
+_TEXT = {
+    "200": {"description": "The signed note", "content": {"text/plain": {}}},
+    "503": {
+        "description": "No checkpoint can be signed: the signing key is missing",
+        "content": {"text/plain": {}},
+    },
+}
 _BYTES = {
     "200": {"description": "The tile's bytes", "content": {"application/octet-stream": {}}},
-    "404": {"description": "No such tile in the latest signed checkpoint"},
 }
 
 
 @router.get(
     "/checkpoint",
+    response=answers({}),
     auth=allow(Permission.VIEW_LEDGER),
     openapi_extra={"responses": _TEXT},
 )
@@ -94,6 +118,7 @@ def checkpoint(request: HttpRequest) -> HttpResponse:
 
 @router.get(
     "/tile/{path:tile_path}",
+    response=answers({}, 404),
     auth=allow(Permission.VIEW_LEDGER),
     openapi_extra={"responses": _BYTES},
 )

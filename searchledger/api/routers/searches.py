@@ -32,6 +32,7 @@ from ninja.errors import HttpError
 
 from searchledger.api.auth import allow
 from searchledger.api.checks import check_choice, check_page
+from searchledger.api.schemas import answers
 from searchledger.apps.searches import actions, selectors
 from searchledger.apps.searches.models import OffenceCategory, SearchRecord
 from searchledger.apps.web.permissions import actor_from_request
@@ -290,8 +291,13 @@ def _act(request: HttpRequest, search_id: int, act: Callable[[], SearchRecord]) 
 
 # --------------------------------------------------------------------------- operations
 
+# What an operation on one record answers besides the record.
+_DECISION_ANSWERS = answers({200: SearchOut}, 400, 404, 409, 422)
 
-@router.get("/purposes", response=list[PurposeOut], auth=allow(Permission.VIEW_SYSTEMS))
+
+@router.get(
+    "/purposes", response=answers({200: list[PurposeOut]}), auth=allow(Permission.VIEW_SYSTEMS)
+)
 def list_purposes(request: HttpRequest) -> list[PurposeOut]:
     """The active offence categories: the purposes a search may be requested for."""
     return [
@@ -302,7 +308,7 @@ def list_purposes(request: HttpRequest) -> list[PurposeOut]:
 
 @router.post(
     "",
-    response={201: SearchOut, 409: SearchRefusalOut},
+    response=answers({201: SearchOut, 409: SearchRefusalOut}, 400, 422),
     auth=allow(Permission.REQUEST_SEARCH),
 )
 def request_search(request: HttpRequest, payload: SearchIn) -> Status[SearchOut | SearchRefusalOut]:
@@ -359,7 +365,9 @@ class SearchQuery(Schema):
     offset: int = Field(0, description="Skip this many rows first.")
 
 
-@router.get("", response=list[SearchSummaryOut], auth=allow(Permission.VIEW_HOME))
+@router.get(
+    "", response=answers({200: list[SearchSummaryOut]}, 400, 422), auth=allow(Permission.VIEW_HOME)
+)
 def list_searches(request: HttpRequest, query: Query[SearchQuery]) -> list[SearchSummaryOut]:
     """Summaries of the search records you may see (your own; a supervisor's unit; every
     record for administrators, auditors and oversight), newest first, filtered."""
@@ -380,7 +388,9 @@ def list_searches(request: HttpRequest, query: Query[SearchQuery]) -> list[Searc
     return [SearchSummaryOut(**_summary_fields(s)) for s in rows]
 
 
-@router.get("/{int:search_id}", response=SearchOut, auth=allow(Permission.VIEW_HOME))
+@router.get(
+    "/{int:search_id}", response=answers({200: SearchOut}, 404), auth=allow(Permission.VIEW_HOME)
+)
 def get_search(request: HttpRequest, search_id: int) -> SearchOut:
     """One search record within your scope. The read is a ledger entry (channel ``api``)."""
     try:
@@ -392,7 +402,11 @@ def get_search(request: HttpRequest, search_id: int) -> SearchOut:
     return _search_out(search)
 
 
-@router.post("/{int:search_id}/approve", response=SearchOut, auth=allow(Permission.DECIDE_SEARCH))
+@router.post(
+    "/{int:search_id}/approve",
+    response=_DECISION_ANSWERS,
+    auth=allow(Permission.DECIDE_SEARCH),
+)
 def approve_search(request: HttpRequest, search_id: int, payload: ReasonIn) -> SearchOut:
     """Approve a pending request (the officer's supervisor or an administrator). The
     access rule is asked again: a grant that lapsed while it waited gives ``400`` naming
@@ -405,7 +419,11 @@ def approve_search(request: HttpRequest, search_id: int, payload: ReasonIn) -> S
     )
 
 
-@router.post("/{int:search_id}/refuse", response=SearchOut, auth=allow(Permission.DECIDE_SEARCH))
+@router.post(
+    "/{int:search_id}/refuse",
+    response=_DECISION_ANSWERS,
+    auth=allow(Permission.DECIDE_SEARCH),
+)
 def refuse_search(request: HttpRequest, search_id: int, payload: ReasonIn) -> SearchOut:
     """Refuse a pending request, with the reason the officer is told."""
     actor = actor_from_request(request)
@@ -416,7 +434,11 @@ def refuse_search(request: HttpRequest, search_id: int, payload: ReasonIn) -> Se
     )
 
 
-@router.post("/{int:search_id}/cancel", response=SearchOut, auth=allow(Permission.REQUEST_SEARCH))
+@router.post(
+    "/{int:search_id}/cancel",
+    response=_DECISION_ANSWERS,
+    auth=allow(Permission.REQUEST_SEARCH),
+)
 def cancel_search(request: HttpRequest, search_id: int, payload: ReasonIn) -> SearchOut:
     """Withdraw a pending or authorised request: the officer, or whoever may decide on it."""
     actor = actor_from_request(request)
@@ -427,7 +449,11 @@ def cancel_search(request: HttpRequest, search_id: int, payload: ReasonIn) -> Se
     )
 
 
-@router.post("/{int:search_id}/outcome", response=SearchOut, auth=allow(Permission.REQUEST_SEARCH))
+@router.post(
+    "/{int:search_id}/outcome",
+    response=_DECISION_ANSWERS,
+    auth=allow(Permission.REQUEST_SEARCH),
+)
 def document_outcome(request: HttpRequest, search_id: int, payload: OutcomeIn) -> SearchOut:
     """Post what an authorised search returned (once; by the officer who ran it). Posting
     again answers ``409`` naming ``search``."""
@@ -449,7 +475,11 @@ def document_outcome(request: HttpRequest, search_id: int, payload: OutcomeIn) -
     )
 
 
-@router.post("/{int:search_id}/roi", response=SearchOut, auth=allow(Permission.REQUEST_SEARCH))
+@router.post(
+    "/{int:search_id}/roi",
+    response=_DECISION_ANSWERS,
+    auth=allow(Permission.REQUEST_SEARCH),
+)
 def record_roi(request: HttpRequest, search_id: int, payload: RoiIn) -> SearchOut:
     """Record the report-of-investigation number (the officer, or a decider in scope)."""
     actor = actor_from_request(request)

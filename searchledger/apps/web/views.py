@@ -10,6 +10,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.decorators import method_decorator
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from typing_extensions import override
 
@@ -22,7 +23,7 @@ from searchledger.apps.web.permissions import actor_from_request, public, requir
 from searchledger.apps.web.worklist import work_rows
 from searchledger.core.roles import Permission
 
-__all__ = ["SignInView", "SignOutView", "healthz", "home"]
+__all__ = ["SignInView", "SignOutView", "healthz", "home", "not_found"]
 
 
 @requires(Permission.VIEW_HOME)
@@ -84,3 +85,12 @@ def healthz(request: HttpRequest) -> JsonResponse:
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok"})
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """The URLconf's 404 (``handler404``): under ``/api/`` the API's own JSON error, as its
+    schema documents (e.g. ``/api/searches/abc``, which no route matches), rather than the
+    site's HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not Found"}, status=404)
+    return defaults.page_not_found(request, exception)
