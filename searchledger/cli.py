@@ -892,8 +892,8 @@ def _add_backup_commands(
         action="append",
         default=[],
         metavar="FILE",
-        help="a newer checkpoint from outside (witness, published report) the backup must "
-        "not be older than (repeatable; the checkpoint log is always read)",
+        help="a checkpoint note, checkpoint log or published report's CSV the backup must "
+        "not be older than (repeatable; the configured checkpoint log is always read)",
     )
 
 
@@ -1050,8 +1050,8 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines p
         action="append",
         default=[],
         metavar="FILE",
-        help="a checkpoint note or checkpoint log from outside the database (witness, published "
-        "report): fail if the ledger is older than it or inconsistent with it (repeatable)",
+        help="a checkpoint note, checkpoint log or published report's CSV from outside the "
+        "database: fail if the ledger is older than it or inconsistent with it (repeatable)",
     )
     add("checkpoint", cmd_checkpoint, "print the latest signed checkpoint")
     add("public-key", cmd_public_key, "print the ledger's verifier key")

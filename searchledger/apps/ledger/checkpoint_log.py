@@ -34,6 +34,7 @@ from django.db import transaction
 from searchledger.apps.ledger.models import Checkpoint as CheckpointRow
 from searchledger.apps.ledger.selectors import get_node
 from searchledger.apps.ledger.verify import VerificationFailure, VerificationReport
+from searchledger.core.published import CSV_HEADER, parse_report_csv
 from searchledger.ledger import merkle
 from searchledger.ledger.checkpoint import Checkpoint, CheckpointError, open_checkpoint
 from searchledger.ledger.note import NoteError, Verifier
@@ -56,10 +57,14 @@ class CheckpointFileError(ValueError):
 
 @dataclass(frozen=True)
 class ExternalCheckpoint:
-    """A signed checkpoint note from outside the database, and where it came from."""
+    """A checkpoint from outside the database, and where it came from: a signed ``note``,
+    or (``stated``) the tree size and root a published transparency report states: not
+    signed itself, but given out, so a ledger that disagrees with it was rolled back or
+    rewritten."""
 
     note: str
     source: str
+    stated: Checkpoint | None = None
 
 
 def checkpoint_log_path() -> Path:
@@ -101,14 +106,17 @@ def log_checkpoint_on_commit(row: CheckpointRow) -> None:
 
 def read_checkpoint_file(path: Path) -> list[ExternalCheckpoint]:
     """The checkpoints in ``path``: a signed checkpoint note (as printed by ``searchledger
-    checkpoint``, by a witness or beside a published report, cosignatures allowed), or a
-    checkpoint log (JSON lines). Signatures are checked later, by :func:`check_against`."""
+    checkpoint``, by a witness or beside a published report, cosignatures allowed), a
+    checkpoint log (JSON lines), or a published transparency report's CSV (the checkpoint
+    it states). Signatures are checked later, by :func:`check_against`."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise CheckpointFileError(f"{path}: {exc}") from exc
     if not text.strip():
         raise CheckpointFileError(f"{path} is empty: it holds no checkpoint")
+    if text.startswith(",".join(CSV_HEADER)):
+        return [_from_report(path, text)]
     if not text.lstrip().startswith("{"):
         return [ExternalCheckpoint(note=text, source=str(path))]
     found = []
@@ -128,8 +136,25 @@ def read_checkpoint_file(path: Path) -> list[ExternalCheckpoint]:
     return found
 
 
+def _from_report(path: Path, text: str) -> ExternalCheckpoint:
+    """The checkpoint a published transparency report (its CSV) was computed from."""
+    try:
+        meta = parse_report_csv(text).meta
+        stated = Checkpoint(
+            origin="published-report",
+            size=meta.checkpoint_size,
+            root_hash=bytes.fromhex(meta.checkpoint_root),
+        )
+    except (ValueError, CheckpointError) as exc:
+        raise CheckpointFileError(f"{path} is not a published report's CSV: {exc}") from exc
+    return ExternalCheckpoint(note="", source=f"{path} (published report)", stated=stated)
+
+
 def open_external(checkpoint: ExternalCheckpoint, verifier: Verifier) -> Checkpoint:
-    """The checkpoint's body, once its signature by the ledger's key is checked."""
+    """The checkpoint's body, once its signature by the ledger's key is checked (a
+    published report's checkpoint has none: its size and root are taken as stated)."""
+    if checkpoint.stated is not None:
+        return checkpoint.stated
     try:
         body, _note = open_checkpoint(checkpoint.note, verifier, origin=verifier.name)
     except (CheckpointError, NoteError) as exc:

@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +25,12 @@ from searchledger.apps.accesslogs.actions import do_import_access_log, do_set_co
 from searchledger.apps.accesslogs.models import AccessLogImport
 from searchledger.apps.accounts.actions import do_create_account
 from searchledger.apps.ledger.backup import BackupError, create_backup, restore_backup
-from searchledger.apps.ledger.checkpoint_log import checkpoint_log_path
+from searchledger.apps.ledger.checkpoint_log import checkpoint_log_path, read_checkpoint_file
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
 from searchledger.apps.ledger.keys import load_verifier
 from searchledger.apps.ledger.tests.processes import database_url, searchledger_command
 from searchledger.apps.ledger.verify import verify_ledger
+from searchledger.apps.reports.actions import do_publish_transparency_report
 from searchledger.apps.systems.actions import SystemDetails, do_create_system
 from searchledger.cli import main
 from searchledger.core.accesslogs import MappingSpec
@@ -224,22 +226,42 @@ def test_round_trip_restores_a_verified_ledger_and_detects_a_rollback(
     assert "WARNING: ROLLBACK ACCEPTED" in done.stdout
 
 
-def test_restore_refuses_an_old_backup_when_the_checkpoint_log_is_newer(
-    deployment: AccessLogImport, admin_actor: Actor, tmp_path: Path
+def test_restore_refuses_a_backup_older_than_the_checkpoint_log_or_a_published_report(
+    deployment: AccessLogImport,
+    admin_actor: Actor,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     backup = tmp_path / "backup"
     size = create_backup(backup).ledger_size
     _officers(admin_actor, ["o3"])
-    newer = sign_checkpoint_if_grown()
+    # Publishing a transparency report signs a newer checkpoint and gives it out.
+    report = do_publish_transparency_report(
+        date(2026, 1, 1), date(2026, 12, 31), 5, agency_title="Agency", actor=admin_actor
+    )
+    published = tmp_path / "report.csv"
+    published.write_text(report.csv_text(), encoding="utf-8")
+    assert report.checkpoint_size > size
     # The database is lost but HOME (and its checkpoint log) survive: the old backup is
     # refused before anything is touched, even with --force.
     with pytest.raises(BackupError) as refused:
         restore_backup(backup, force=True)
     assert (
-        f"the backup's ledger has {size} entries but a checkpoint at size {newer.size} was "
-        f"signed after it ({checkpoint_log_path()} line"
+        f"the backup's ledger has {size} entries but a checkpoint at size "
+        f"{report.checkpoint_size} was signed after it ({checkpoint_log_path()} line"
     ) in str(refused.value)
-    assert verify_ledger(load_verifier()).entries == newer.size
+    # The checkpoint log is lost too, but the published report is still out there.
+    checkpoint_log_path().unlink()
+    with pytest.raises(BackupError) as refused:
+        restore_backup(backup, force=True, checkpoints=read_checkpoint_file(published))
+    assert (
+        f"a checkpoint at size {report.checkpoint_size} was signed after it "
+        f"({published} (published report))"
+    ) in str(refused.value)
+    assert verify_ledger(load_verifier()).entries == report.checkpoint_size + 1
+    # The live ledger extends the report's checkpoint.
+    assert main(["verify", "--checkpoint", str(published)]) == 0
+    assert "consistent with 1 checkpoints from outside" in capsys.readouterr().out
 
 
 def test_a_corrupted_backup_is_refused_naming_the_file(
