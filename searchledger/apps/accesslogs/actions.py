@@ -430,14 +430,16 @@ def do_run_access_log_import(
             memory_limit=str(getattr(settings, "SEARCHLEDGER_IMPORT_MEMORY_LIMIT", "2GB")),
         )
     except engine.LogFileError as exc:
+        _discard_files(log_import)
         return _fail(log_import.pk, exc.code, str(exc), None, actor)
     except Exception as exc:
+        _discard_files(log_import)
         _fail(log_import.pk, "error", f"the import stopped on an error: {exc}", None, actor)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if log_import.strict and result.rejected:
-        parquet_path.unlink(missing_ok=True)
+        _discard_files(log_import, keep_rejects=True)  # the failure records the report
         n = result.rejected
         return _fail(
             log_import.pk,
@@ -451,7 +453,7 @@ def do_run_access_log_import(
     try:
         completed = _complete(log_import.pk, result, [pk for pk, _ in earlier], actor)
     except _ConcurrentImport:
-        parquet_path.unlink(missing_ok=True)
+        _discard_files(log_import)
         return _fail(
             log_import.pk,
             "concurrent",
@@ -467,6 +469,21 @@ def do_run_access_log_import(
     if progress is not None:
         progress("completed", 100.0)
     return completed
+
+
+def _discard_files(log_import: AccessLogImport, *, keep_rejects: bool = False) -> None:
+    """Remove the event file, the rejects report (unless the failure records it) and the
+    temporary files of an attempt that will not complete, this one's or those an
+    interrupted earlier attempt left (a process killed after writing the event file but
+    before recording the import). Nobody reads them (only completed imports count), but
+    left behind they would lie in the event store belonging to no import."""
+    parquet_path, rejects_path = event_file_paths(log_import)
+    doomed = [parquet_path, engine.temporary_path(parquet_path)]
+    doomed.append(engine.temporary_path(rejects_path))
+    if not keep_rejects:
+        doomed.append(rejects_path)
+    for path in doomed:
+        path.unlink(missing_ok=True)
 
 
 def _spool() -> Path:

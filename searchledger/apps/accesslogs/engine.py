@@ -61,6 +61,7 @@ __all__ = [
     "check_file",
     "run",
     "sha256_of",
+    "temporary_path",
 ]
 
 CHUNK = 1024 * 1024
@@ -366,6 +367,12 @@ def _connect(work: Path, threads: int | None, memory_limit: str) -> duckdb.DuckD
     return con
 
 
+def temporary_path(final: Path) -> Path:
+    """Where a file is written before it is renamed to ``final`` (``.<name>.tmp`` beside
+    it): one fixed name, so a resumed import writes over what an interrupted one left."""
+    return final.with_name("." + final.name + ".tmp")
+
+
 def _fsync_rename(tmp: Path, final: Path) -> str:
     """fsync ``tmp``, rename it over ``final`` atomically, return its SHA-256."""
     with tmp.open("rb+") as handle:
@@ -510,7 +517,7 @@ def run(  # noqa: PLR0915  # one linear pipeline of SQL steps, read top to botto
             FROM structural
             """
         )
-        tmp_rejects = rejects_path.with_name("." + rejects_path.name + ".tmp")
+        tmp_rejects = temporary_path(rejects_path)
         neutral = ", ".join(
             f"{_neutral(c)} AS {c}"
             for c in ("reason", "account_id", "timestamp", "action", "reference", "case_ref")
@@ -561,7 +568,7 @@ def run(  # noqa: PLR0915  # one linear pipeline of SQL steps, read top to botto
             kept = int(_scalar(con, "SELECT count(*) FROM new_events") or 0)
             result.duplicates_earlier = unique - kept
         step("writing the events", 80.0)
-        tmp_parquet = parquet_path.with_name("." + parquet_path.name + ".tmp")
+        tmp_parquet = temporary_path(parquet_path)
         con.execute(
             f"COPY (SELECT line::BIGINT AS line, account_id::VARCHAR AS account_id, "
             f"ts::TIMESTAMPTZ AS ts, action::VARCHAR AS action, is_search::BOOLEAN AS is_search, "

@@ -477,6 +477,34 @@ def test_a_source_file_changed_since_the_import_began_is_refused(mirs, admin_act
     _fails(log, "the file has changed since the import began")
 
 
+@pytest.mark.parametrize("phase", ["summarising", "recording"])
+def test_a_retry_that_fails_leaves_no_file_of_the_interrupted_attempt(
+    phase, first, mirs, admin_actor, write
+):
+    """An attempt stopped with its event file written (``summarising``: still under its
+    temporary name; ``recording``: renamed, the import not yet recorded) and then retried
+    on a changed file fails, and removes what the stopped attempt left: no file in the event
+    store belongs to no import (found by the SIGKILL harness, tests/crash)."""
+    path = write("more.csv", MORE)
+    started = do_start_access_log_import("mirs", path, original_name="more", actor=admin_actor)
+
+    def stop(at: str, percent: float) -> None:
+        if at == phase:
+            raise Interrupted
+
+    with pytest.raises(Interrupted):
+        do_run_access_log_import(started.pk, actor=admin_actor, progress=stop)
+    store = selectors.access_log_root() / "mirs"
+    kept = {Path(first.parquet_path).name, Path(first.rejects_path).name}
+    assert {p.name for p in store.iterdir()} > kept  # the stopped attempt's files
+    path.write_text(MORE + "dave,2026-03-06T08:00:00Z,search,Q4,\n")
+    with override_settings(SEARCHLEDGER_IMPORT_STALE_SECONDS=0):
+        log = do_resume_access_log_import(started.pk, actor=admin_actor)
+    _fails(log, "the file has changed since the import began")
+    assert {p.name for p in store.iterdir()} == kept
+    _unchanged(first, mirs.pk)
+
+
 def test_no_mapping_is_refused_before_anything_is_written(admin_actor, write):
     do_create_system(
         "leads",
