@@ -354,10 +354,20 @@ class BackupResult:
 
 
 def create_backup(destination: Path, *, include_keys: bool = True) -> BackupResult:
-    """Back the deployment up into ``destination`` (new, or an empty directory)."""
+    """Back the deployment up into ``destination`` (new, or an empty directory). A backup
+    that fails is removed, so no directory without its manifest is left to be mistaken
+    for one."""
     if destination.exists() and (not destination.is_dir() or any(destination.iterdir())):
         raise BackupError(f"{destination} exists and is not an empty directory")
     _private_dir(destination)
+    try:
+        return _write_backup(destination, include_keys)
+    except BaseException:
+        shutil.rmtree(destination, ignore_errors=True)
+        raise
+
+
+def _write_backup(destination: Path, include_keys: bool) -> BackupResult:
     vendor = _vendor()
     if vendor == "sqlite":
         database_file = _SQLITE_FILE

@@ -359,13 +359,27 @@ def test_verify_checkpoint_accepts_a_note_and_refuses_a_fork_or_a_stranger(
     assert f"{empty} is empty: it holds no checkpoint" in capsys.readouterr().err
 
 
-def test_pg_tools_missing_is_a_clear_error(
+def test_missing_or_old_pg_tools_are_a_clear_error(
     home: Path, admin_actor: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("pg_dump is used on PostgreSQL only")
-    # An empty PATH: the machine has no PostgreSQL client tools.
-    monkeypatch.setenv("PATH", str(tmp_path))
+    tools = tmp_path / "bin"
+    tools.mkdir()
+    # A PATH without the PostgreSQL client tools.
+    monkeypatch.setenv("PATH", str(tools))
+    assert shutil.which("pg_dump") is None
     with pytest.raises(BackupError, match="pg_dump is not installed"):
         create_backup(tmp_path / "backup")
-    assert shutil.which("pg_dump") is None
+    assert not (tmp_path / "backup").exists()  # no half-made backup left behind
+    # Client tools older than the server (an old pg_dump left on the PATH).
+    old = tools / "pg_dump"
+    old.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 9.6.24'\n")
+    old.chmod(0o755)
+    server = connection.pg_version // 10000  # type: ignore[attr-defined]  # psycopg backend
+    with pytest.raises(BackupError) as refused:
+        create_backup(tmp_path / "backup2")
+    assert str(refused.value) == (
+        f"pg_dump is version 9 but the server is version {server}: install the PostgreSQL "
+        f"{server} client tools"
+    )
