@@ -38,7 +38,10 @@ _OBJECT_TYPE = "grants.accessgrant"
 
 def _lock(grant_id: int) -> AccessGrant:
     grant = (
-        AccessGrant.objects.select_for_update()
+        # of=("self",): the grant only. Locking the joined account and system rows too
+        # would deadlock against requests whose foreign-key checks on them run at COMMIT,
+        # after they took the ledger head that this transaction then waits for.
+        AccessGrant.objects.select_for_update(of=("self",))
         .select_related("account", "system")
         .filter(pk=grant_id)
         .first()

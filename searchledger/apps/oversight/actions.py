@@ -52,7 +52,8 @@ MAX_RECOMMENDATIONS = 100
 
 def _lock(recommendation_id: int) -> Recommendation:
     found = (
-        Recommendation.objects.select_for_update()
+        # The recommendation only, not its memo (see grants.actions._lock).
+        Recommendation.objects.select_for_update(of=("self",))
         .select_related("memo")
         .filter(pk=recommendation_id)
         .first()
@@ -240,7 +241,7 @@ def do_complete_milestone(
     delivered, a review campaign closed ...)."""
     require(actor, Permission.MANAGE_RECOMMENDATIONS)
     milestone = (
-        Milestone.objects.select_for_update()
+        Milestone.objects.select_for_update(of=("self",))  # not the joined rows
         .select_related("recommendation__memo")
         .filter(pk=milestone_id)
         .first()

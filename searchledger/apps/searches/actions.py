@@ -191,7 +191,11 @@ def _number_error(value: str, what: str) -> str | None:
 
 def _lock(search_id: int) -> SearchRecord:
     search = (
-        SearchRecord.objects.select_for_update()
+        # of=("self",): lock the record only. Without it PostgreSQL also locks the joined
+        # officer, system, policy and purpose rows FOR UPDATE, and every request inserting a
+        # record that refers to them (its foreign-key checks run at COMMIT, after it took
+        # the ledger head) deadlocks against this transaction, which waits for the head.
+        SearchRecord.objects.select_for_update(of=("self",))
         .select_related("officer", "system", "policy", "purpose")
         .filter(pk=search_id)
         .first()
@@ -469,7 +473,12 @@ def do_open_case(*, org_unit_code: str, case_system: str, number: str, actor: Ac
 def do_close_case(case_id: int, *, actor: Actor) -> Case:
     """Mark a known case closed: policies requiring an open case then refuse searches in it."""
     require(actor, Permission.MANAGE_CASES)
-    case = Case.objects.select_for_update().select_related("org_unit").filter(pk=case_id).first()
+    case = (
+        Case.objects.select_for_update(of=("self",))  # not the unit: see _lock
+        .select_related("org_unit")
+        .filter(pk=case_id)
+        .first()
+    )
     if case is None:
         raise ValidationError({"case": f"no case with id {case_id}"})
     _require_unit_in_scope(actor, case.org_unit)

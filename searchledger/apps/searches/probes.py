@@ -236,7 +236,8 @@ def sniff_content_type(data: bytes) -> str | None:
 
 def _lock(search_id: int) -> SearchRecord:
     search = (
-        SearchRecord.objects.select_for_update()
+        # The record only, not the joined rows (see searches.actions._lock).
+        SearchRecord.objects.select_for_update(of=("self",))
         .select_related("officer", "system", "policy")
         .filter(pk=search_id)
         .first()
