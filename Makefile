@@ -30,6 +30,15 @@ demo: install
 serve: install
 	$(SL) serve
 
+# The load scenario (bench/load_scenario.py): 50 users for 60 s against gunicorn on
+# 127.0.0.1 with a fresh copy of the demo, then every acknowledged write looked up in the
+# ledger and `searchledger verify`. SQLite by default; LOAD_DATABASE_URL=postgresql://...
+# names a PostgreSQL database that it creates and drops (it refuses an existing one).
+.PHONY: load
+load: install
+	$(BIN)/python bench/load_scenario.py \
+	  $(if $(LOAD_DATABASE_URL),--database-url $(LOAD_DATABASE_URL)) $(LOAD_ARGS)
+
 # The whole suite on SQLite, then again on PostgreSQL when TEST_DATABASE_URL is set.
 test: install
 	$(MAKE) test-sqlite
