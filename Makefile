@@ -8,7 +8,7 @@ export SEARCHLEDGER_HOME ?= $(CURDIR)/var
 # Keep Playwright from ever downloading a browser; tests use Debian's /usr/bin/chromium.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install demo serve test test-sqlite test-postgres check format clean
+.PHONY: install demo serve test test-sqlite test-postgres check format clean fuzz
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,24 @@ check: install
 	$(BIN)/lint-imports
 	SEARCHLEDGER_DEBUG=1 $(SL) manage makemigrations --check --dry-run
 	SEARCHLEDGER_DEBUG=1 $(SL) manage check
+
+# Fuzz every parser with atheris for FUZZ_SECONDS each (fuzz/fuzz_*.py; seeds and regression
+# inputs in fuzz/corpus/<target>/). New inputs go to var/fuzz/<target>/ and a crash to
+# var/fuzz/crash-<target>-*; copy a fixed crash into fuzz/corpus/<target>/ as regress-*.
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= $(patsubst fuzz/fuzz_%.py,%,$(wildcard fuzz/fuzz_*.py))
+fuzz: install
+	@for target in $(FUZZ_TARGETS); do \
+	  mkdir -p var/fuzz/$$target; echo "== fuzz $$target ($(FUZZ_SECONDS) s)"; \
+	  $(BIN)/python fuzz/fuzz_$$target.py var/fuzz/$$target fuzz/corpus/$$target \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+	    -artifact_prefix=var/fuzz/crash-$$target- > var/fuzz/$$target.log 2>&1; \
+	  status=$$?; grep -E '^(Done|stat::number_of_executed_units|stat::average_exec)' \
+	    var/fuzz/$$target.log; \
+	  if [ $$status -ne 0 ]; then \
+	    tail -40 var/fuzz/$$target.log; echo "CRASH in $$target: var/fuzz/$$target.log"; exit 1; \
+	  fi; \
+	done
 
 format: install
 	$(BIN)/ruff format .

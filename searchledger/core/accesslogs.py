@@ -304,6 +304,16 @@ def parse_account_mappings(data: bytes) -> tuple[list[tuple[int, str, str]], lis
     except UnicodeDecodeError as exc:
         return [], [f"the file is not valid UTF-8 (byte offset {exc.start:,})"]
     reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        return _account_mapping_rows(reader)
+    except csv.Error as exc:
+        # A field longer than the csv module's limit (128 KiB), or broken quoting.
+        return [], [f"line {reader.line_num}: the file is not readable CSV ({exc})"]
+
+
+def _account_mapping_rows(
+    reader: Any,
+) -> tuple[list[tuple[int, str, str]], list[str]]:
     header = [h.strip().casefold() for h in next(reader, [])]
     if header[:2] != ["external_id", "username"]:
         return [], ["line 1: the header must be external_id,username"]

@@ -98,7 +98,11 @@ def csv_sha256(text: str) -> str:
 
 def parse_report_csv(text: str) -> PublishedCsv:
     """Read a report CSV; raise ValueError naming the first problem."""
-    records = list(csv.reader(io.StringIO(text)))
+    try:
+        records = list(csv.reader(io.StringIO(text)))
+    except csv.Error as exc:
+        # A field longer than the csv module's limit (128 KiB): not a report of ours.
+        raise ValueError(f"the file is not readable CSV: {exc}") from None
     if not records or tuple(records[0]) != CSV_HEADER:
         raise ValueError(f"the first line must be {','.join(CSV_HEADER)}")
     body = records[1:]

@@ -61,17 +61,28 @@ def decode_canonical(data: bytes) -> dict[str, Any]:
     Raises :class:`CanonicalError` naming the problem: not UTF-8, not JSON, not an object,
     or bytes that differ from the canonical re-encoding (someone edited the stored text).
     """
+    if len(data) > MAX_ENTRY_BYTES:
+        raise CanonicalError(
+            f"entry is {len(data)} bytes; the ledger accepts at most {MAX_ENTRY_BYTES}"
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CanonicalError(f"entry is not UTF-8: {exc}") from exc
     try:
         obj = json.loads(text, parse_float=_reject_float, parse_constant=_reject_constant)
-    except (json.JSONDecodeError, CanonicalError) as exc:
+    except RecursionError:
+        raise CanonicalError("entry is not valid JSON: it is nested too deeply") from None
+    except ValueError as exc:
+        # JSONDecodeError, our float refusal, and int()'s refusal of a number of more than
+        # 4300 digits (a plain ValueError, not a JSONDecodeError).
         raise CanonicalError(f"entry is not valid JSON: {exc}") from exc
     if not isinstance(obj, dict):
         raise CanonicalError("entry is not a JSON object")
-    again = canonical_bytes(obj)
+    try:
+        again = canonical_bytes(obj)
+    except RecursionError:
+        raise CanonicalError("entry is nested too deeply to be canonicalised") from None
     if again != data:
         raise CanonicalError("entry bytes are not in RFC 8785 canonical form")
     return obj

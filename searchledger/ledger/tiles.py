@@ -15,7 +15,7 @@ import os
 import re
 import struct
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -260,7 +260,7 @@ def leaf_hashes_from_tiles(size: int, read_tile: TileReader) -> list[bytes]:
 def entries_from_tiles(size: int, read_tile: TileReader) -> list[bytes]:
     """Return the ``size`` entries held by the entry bundles of a tree."""
     entries: list[bytes] = []
-    for tile in _level_tiles("entries", 0, size):
+    for tile in _iter_level_tiles("entries", 0, size):
         bundle = decode_entry_bundle(read_tile(tile))
         if len(bundle) != tile.count:
             raise TileError(f"{tile.path} holds {len(bundle)} entries, not {tile.count}")
@@ -362,16 +362,24 @@ def _width_suffix(width: int | None) -> str:
 
 def _level_tiles(kind: Literal["hash", "entries"], level: int, count: int) -> list[TilePath]:
     """Return the tiles holding ``count`` hashes (or entries) of one level."""
+    return list(_iter_level_tiles(kind, level, count))
+
+
+def _iter_level_tiles(
+    kind: Literal["hash", "entries"], level: int, count: int
+) -> Iterator[TilePath]:
+    """The tiles of one level, one at a time: a reader stops at the first missing tile
+    instead of first listing the 2**56 tiles a hostile checkpoint's size may claim."""
     full, partial = divmod(count, TILE_WIDTH)
-    tiles = [TilePath(kind, level, index) for index in range(full)]
+    for index in range(full):
+        yield TilePath(kind, level, index)
     if partial:
-        tiles.append(TilePath(kind, level, full, partial))
-    return tiles
+        yield TilePath(kind, level, full, partial)
 
 
 def _read_level(size: int, level: int, read_tile: TileReader) -> list[bytes]:
     hashes: list[bytes] = []
-    for tile in _level_tiles("hash", level, size >> (TILE_HEIGHT * level)):
+    for tile in _iter_level_tiles("hash", level, size >> (TILE_HEIGHT * level)):
         data = read_tile(tile)
         if len(data) != tile.count * HASH_SIZE:
             raise TileError(

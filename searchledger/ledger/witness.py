@@ -25,13 +25,24 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from searchledger.ledger.checkpoint import Checkpoint, CheckpointError, open_checkpoint
 from searchledger.ledger.merkle import HASH_SIZE, ProofError, verify_consistency
-from searchledger.ledger.note import CosignatureSigner, NoteError, Verifier, cosign_note
+from searchledger.ledger.note import (
+    COSIGNATURE_TYPE,
+    CosignatureSigner,
+    NoteError,
+    Signature,
+    Verifier,
+    cosign_note,
+    cosignature_timestamp,
+    open_note,
+)
 
 __all__ = [
     "KnownLog",
@@ -40,8 +51,14 @@ __all__ = [
     "WitnessState",
     "add_checkpoint",
     "format_add_checkpoint",
+    "open_cosignature",
     "parse_add_checkpoint",
 ]
+
+# "old <size>": ASCII digits, no leading zeros, at most the 20 digits of a uint64 (str.isdigit
+# would also take superscripts and other scripts' digits, which int() then refuses).
+_OLD_LINE = re.compile(r"old (0|[1-9][0-9]{0,19})")
+_MAX_PROOF_HASHES = 63
 
 
 class Refusal(StrEnum):
@@ -114,16 +131,27 @@ class WitnessState:
 
     @classmethod
     def from_json(cls, text: str) -> WitnessState:
-        """Read the state written by :meth:`to_json`."""
-        data: Any = json.loads(text)
-        return cls(
-            {
-                origin: KnownLog(
-                    str(log["verifier_key"]), int(log["size"]), base64.b64decode(log["root"])
+        """Read the state written by :meth:`to_json`; ``ValueError`` saying what is wrong
+        with a document that is not one."""
+        try:
+            data: Any = json.loads(text)
+            logs = {
+                str(origin): KnownLog(
+                    str(log["verifier_key"]),
+                    int(log["size"]),
+                    base64.b64decode(log["root"], validate=True),
                 )
                 for origin, log in data["logs"].items()
             }
-        )
+        except (KeyError, TypeError, AttributeError, RecursionError) as exc:
+            # KeyError's text is only the key; say what the document lacks.
+            raise ValueError(
+                f"the witness state is not a {{logs: {{origin: {{verifier_key, size, root}}}}}} "
+                f"document ({type(exc).__name__}: {exc})"
+            ) from exc
+        except ValueError as exc:  # JSON, int() and base64 errors
+            raise ValueError(f"the witness state is malformed: {exc}") from exc
+        return cls(logs)
 
     def follow(self, verifier_key: str) -> WitnessState:
         """The state with a new log to follow (from size 0); its origin is the key's name."""
@@ -146,8 +174,12 @@ def parse_add_checkpoint(body: str) -> tuple[int, list[bytes], str]:
         raise WitnessRefused(Refusal.MALFORMED, "no empty line before the checkpoint")
     lines = head.split("\n")
     first = lines[0]
-    if not first.startswith("old ") or not first[4:].isdigit() or first[4:] != str(int(first[4:])):
+    old = _OLD_LINE.fullmatch(first)
+    if old is None:
         raise WitnessRefused(Refusal.MALFORMED, f"the first line is {first[:40]!r}, not 'old N'")
+    if len(lines) - 1 > _MAX_PROOF_HASHES:
+        # Checked before decoding: a long proof is refused without decoding every line.
+        raise WitnessRefused(Refusal.MALFORMED, f"a proof of {len(lines) - 1} hashes is too long")
     proof = []
     for number, line in enumerate(lines[1:], 2):
         try:
@@ -157,9 +189,7 @@ def parse_add_checkpoint(body: str) -> tuple[int, list[bytes], str]:
         if len(node) != HASH_SIZE:
             raise WitnessRefused(Refusal.MALFORMED, f"proof line {number} is not a hash")
         proof.append(node)
-    if len(proof) > 63:
-        raise WitnessRefused(Refusal.MALFORMED, f"a proof of {len(proof)} hashes is too long")
-    return int(first[4:]), proof, note
+    return int(old.group(1)), proof, note
 
 
 def add_checkpoint(
@@ -208,6 +238,34 @@ def add_checkpoint(
         {**state.logs, origin: KnownLog(known.verifier_key, checkpoint.size, checkpoint.root_hash)}
     )
     return new_state, line, checkpoint
+
+
+def open_cosignature(
+    checkpoint_note: str, answer: str, witness: Verifier
+) -> tuple[Signature, datetime]:
+    """Check a witness's answer (its cosignature line) to ``checkpoint_note``: one valid
+    cosignature by ``witness`` of that checkpoint. Return the signature and the time it
+    states; raise ``NoteError`` saying what is wrong otherwise."""
+    if witness.key_type != COSIGNATURE_TYPE:
+        raise NoteError(f"{witness.name} is not a witness cosignature key (type 0x04)")
+    text = answer if answer.endswith("\n") else answer + "\n"
+    note = open_note(checkpoint_note + text, [witness])
+    if len(note.verified) != 1:
+        # Cosignatures carry a time, so one key can make many valid ones; keep exactly one.
+        raise NoteError(
+            f"the answer holds {len(note.verified)} different cosignatures by {witness.name}; "
+            "send one"
+        )
+    (signature,) = note.verified
+    seconds = cosignature_timestamp(signature)
+    try:
+        moment = datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, ValueError, OSError):
+        raise NoteError(
+            f"the cosignature by {witness.name} states the time {seconds}, which is not a "
+            "date this system can record (after the year 9999)"
+        ) from None
+    return signature, moment
 
 
 def _last_signature(note: str) -> str:

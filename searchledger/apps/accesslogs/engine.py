@@ -213,6 +213,12 @@ def check_file(  # noqa: PLR0915  # one pass over the file, read top to bottom
         raise LogFileError("empty", "the file holds no records (only blank lines)")
     text = "".join(head).lstrip("\ufeff")
     lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise LogFileError(
+            "format",
+            f"the first {head_chars:,} characters of the file are blank; a log starts with "
+            "its header (CSV) or its first record (JSON lines): export the log again",
+        )
     first = lines[0].lstrip()
     who = _describe_system(system)
     if spec.format == LogFormat.CSV:
@@ -222,7 +228,13 @@ def check_file(  # noqa: PLR0915  # one pass over the file, read top to bottom
                 f"this looks like a JSON-lines file (its first line is a JSON object) but "
                 f"{who} says CSV; choose the right file or set the mapping's format to jsonl",
             )
-        header = next(csv.reader(io.StringIO(text), delimiter=spec.delimiter), [])
+        try:
+            header = next(csv.reader(io.StringIO(text), delimiter=spec.delimiter), [])
+        except csv.Error as exc:
+            # A header cell over the csv module's limit (128 KiB) or a NUL-like oddity.
+            raise LogFileError(
+                "format", f"the header line is not readable CSV ({exc}); is this the log?"
+            ) from None
         columns = tuple(name.strip() for name in header)
     else:
         if not first.startswith("{"):
@@ -236,7 +248,8 @@ def check_file(  # noqa: PLR0915  # one pass over the file, read top to bottom
         for line in lines[:_JSON_SAMPLE_LINES]:
             try:
                 value = json.loads(line)
-            except ValueError:
+            except (ValueError, RecursionError):
+                # Not JSON, or nested too deeply to decode: run() rejects such a line.
                 continue
             if isinstance(value, dict):
                 keys.update(dict.fromkeys(str(k) for k in value))

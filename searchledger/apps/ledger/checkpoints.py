@@ -7,8 +7,6 @@ Every checkpoint is kept: ``verify`` checks each one against the entries.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,14 +16,8 @@ from searchledger.apps.ledger.models import Checkpoint, Cosignature, TreeHead
 from searchledger.ledger import merkle
 from searchledger.ledger.checkpoint import Checkpoint as CheckpointBody
 from searchledger.ledger.checkpoint import sign_checkpoint
-from searchledger.ledger.note import (
-    COSIGNATURE_TYPE,
-    NoteError,
-    Signer,
-    Verifier,
-    cosignature_timestamp,
-    open_note,
-)
+from searchledger.ledger.note import COSIGNATURE_TYPE, NoteError, Signer, Verifier
+from searchledger.ledger.witness import open_cosignature
 
 __all__ = ["CosignatureError", "cosigned_note", "sign_checkpoint_if_grown", "store_cosignature"]
 
@@ -77,13 +69,10 @@ def store_cosignature(size: int, signature_lines: str, witness: Verifier) -> Cos
     checkpoint = Checkpoint.objects.filter(size=size).first()
     if checkpoint is None:
         raise CosignatureError(f"the ledger has no checkpoint of size {size}")
-    text = signature_lines if signature_lines.endswith("\n") else signature_lines + "\n"
     try:
-        note = open_note(checkpoint.note + text, [witness])
+        signature, moment = open_cosignature(checkpoint.note, signature_lines, witness)
     except NoteError as exc:
         raise CosignatureError(f"not a valid cosignature of checkpoint {size}: {exc}") from exc
-    (signature,) = note.verified
-    moment = datetime.fromtimestamp(cosignature_timestamp(signature), tz=UTC)
     try:
         with transaction.atomic():
             cosignature = Cosignature(

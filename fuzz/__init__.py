@@ -1,0 +1,1 @@
+"""Fuzz targets for every parser (atheris; see harness.py and docs/reliability.md)."""
