@@ -368,6 +368,14 @@ def create_backup(destination: Path, *, include_keys: bool = True) -> BackupResu
 
 
 def _write_backup(destination: Path, include_keys: bool) -> BackupResult:
+    copied: dict[str, Path] = {}
+    # The checkpoint log first: a record is appended only after its checkpoint commits, so
+    # every record copied now is in the database dumped next. (Copied after the dump, it
+    # could hold a checkpoint the dump lacks, and the restored ledger would look rolled back.)
+    log = checkpoint_log_path()
+    if log.is_file():
+        _copy_private(log, destination / _CHECKPOINT_LOG)
+        copied[_CHECKPOINT_LOG] = destination / _CHECKPOINT_LOG
     vendor = _vendor()
     if vendor == "sqlite":
         database_file = _SQLITE_FILE
@@ -379,17 +387,12 @@ def _write_backup(destination: Path, include_keys: bool) -> BackupResult:
         raise BackupError(f"backups of a {vendor} database are not supported")
 
     root = access_log_root()
-    copied: dict[str, Path] = {}
     for path in _files_under(root):
         if path.relative_to(root).parts[0] == _SCRATCH:
             continue
         name = f"{_ACCESS_LOGS}/{path.relative_to(root).as_posix()}"
         _copy_private(path, destination / name)
         copied[name] = destination / name
-    log = checkpoint_log_path()
-    if log.is_file():
-        _copy_private(log, destination / _CHECKPOINT_LOG)
-        copied[_CHECKPOINT_LOG] = destination / _CHECKPOINT_LOG
     if include_keys:
         for name, path in _key_files().items():
             if path.is_file():
@@ -571,7 +574,10 @@ def _refuse_rollback(
     newer: list[tuple[int, str]] = []
     within = []
     for checkpoint in outside:
-        body = open_external(checkpoint, verifier)
+        try:
+            body = open_external(checkpoint, verifier)
+        except VerificationFailure as exc:
+            raise BackupError(f"{exc.message}; nothing was restored") from exc
         if body.size > size:
             newer.append((body.size, checkpoint.source))
         elif body.size == size and body.root_hash.hex() != root:
@@ -738,6 +744,9 @@ def restore_backup(
         if own
         else []
     )
+    own_log = source / _CHECKPOINT_LOG
+    if own_log.is_file() and own_log.stat().st_size:
+        from_backup += read_checkpoint_file(own_log)
     checked = check_against(report, [*from_backup, *within], verifier)
     if report.entries != int(manifest["ledger"]["size"]):
         raise VerificationFailure(

@@ -314,6 +314,18 @@ def test_restore_into_the_same_non_empty_deployment_needs_force(
     capsys.readouterr()
     assert main(["restore", str(backup)]) == 2
     assert "the database is not empty: pass --force to replace it" in capsys.readouterr().err
+    # A checkpoint from outside that the ledger's key did not sign stops the restore.
+    stranger = Signer.generate("test.searchledger.localhost/ledger")
+    foreign = tmp_path / "foreign.txt"
+    foreign.write_text(
+        sign_checkpoint(
+            CheckpointBody(origin=stranger.name, size=1, root_hash=b"\x02" * 32), stranger
+        )
+    )
+    assert main(["restore", str(backup), "--force", "--checkpoint", str(foreign)]) == 2
+    err = capsys.readouterr().err
+    assert f"{foreign} is not a checkpoint signed by the ledger key" in err
+    assert err.endswith("; nothing was restored\n")
     # Same ledger, same checkpoint log: --force replaces the database with its own copy.
     assert main(["restore", str(backup), "--force"]) == 0
     out = capsys.readouterr().out
