@@ -9,6 +9,7 @@ from django.conf import settings
 
 from searchledger.apps.accounts.models import Account
 from searchledger.core.accesslogs import ENCODINGS, LogFormat, MappingSpec
+from searchledger.core.uploads import text_problem
 
 __all__ = [
     "DEFAULT_MAX_UPLOAD",
@@ -104,8 +105,15 @@ class UploadForm(forms.Form):
         required=False, label="Strict: any rejected row fails the whole import"
     )
 
+    def __init__(self, *args: Any, encoding: str = "utf-8", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.encoding = encoding
+
     def clean_file(self) -> Any:
-        """Refuse a file above the web upload limit, pointing to the command line."""
+        """Refuse a file above the web upload limit, pointing to the command line, and a
+        file that is not text in the mapping's encoding (an archive, an image, an
+        executable, another encoding's byte order mark, a NUL byte), before anything is
+        stored or recorded."""
         upload = self.cleaned_data["file"]
         limit = upload_limit()
         if upload.size > limit:
@@ -114,6 +122,9 @@ class UploadForm(forms.Form):
                 "Import it with the command line, which streams it from disk: "
                 "searchledger import-log SYSTEM FILE --actor YOUR_USERNAME"
             )
+        problem = text_problem(upload.chunks(), "a CSV or JSON lines file", self.encoding)
+        if problem is not None:
+            raise forms.ValidationError(problem)
         return upload
 
 
@@ -136,10 +147,15 @@ class AccountMappingsForm(forms.Form):
     )
 
     def clean_file(self) -> bytes:
-        """The file's bytes, refusing files over 5 MiB before reading them."""
+        """The file's bytes, refusing files over 5 MiB before reading them and files that
+        are not UTF-8 text (an archive, an image, an executable, UTF-16, a NUL byte)."""
         upload = self.cleaned_data["file"]
         if upload.size > MAPPINGS_MAX_BYTES:
             raise forms.ValidationError(
                 f"the file is {upload.size:,} bytes; the limit is {MAPPINGS_MAX_BYTES:,}"
             )
-        return bytes(upload.read())
+        data = bytes(upload.read())
+        problem = text_problem([data], "a CSV file")
+        if problem is not None:
+            raise forms.ValidationError(problem)
+        return data

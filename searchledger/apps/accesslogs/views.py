@@ -201,8 +201,12 @@ def upload(request: HttpRequest, code: str) -> HttpResponse:
     """Upload a system's log: it is stored in the spool, the import is recorded, and it
     runs after this request (the import's page shows its progress)."""
     system = _system(code)
-    form = UploadForm(request.POST or None, request.FILES or None)
     mapping = selectors.current_mapping(system.pk)
+    form = UploadForm(
+        request.POST or None,
+        request.FILES or None,
+        encoding=mapping.encoding if mapping else "utf-8",
+    )
     if request.method == "POST" and form.is_valid():
         received = form.cleaned_data["file"]
         name = sanitise_filename(received.name or "upload")
