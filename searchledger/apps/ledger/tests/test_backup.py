@@ -12,6 +12,8 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -28,6 +30,7 @@ from searchledger.apps.ledger.backup import BackupError, create_backup, restore_
 from searchledger.apps.ledger.checkpoint_log import checkpoint_log_path, read_checkpoint_file
 from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
 from searchledger.apps.ledger.keys import load_verifier
+from searchledger.apps.ledger.selectors import get_tree_head
 from searchledger.apps.ledger.tests.processes import database_url, searchledger_command
 from searchledger.apps.ledger.verify import verify_ledger
 from searchledger.apps.reports.actions import do_publish_transparency_report
@@ -224,6 +227,74 @@ def test_round_trip_restores_a_verified_ledger_and_detects_a_rollback(
     )
     assert done.returncode == 0, done.stderr
     assert "WARNING: ROLLBACK ACCEPTED" in done.stdout
+
+
+WRITER = """
+import os, sys, django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "searchledger.config.settings")
+django.setup()
+from searchledger.apps.accounts.actions import do_create_account
+from searchledger.apps.ledger.checkpoints import sign_checkpoint_if_grown
+from searchledger.core.actor import Actor
+from searchledger.core.roles import Role
+count = 0
+while not os.path.exists(sys.argv[1]):
+    do_create_account(username=f"w{count}", role=Role.OFFICER, password=None,
+                      actor=Actor.system(), reason="load")
+    count += 1
+    if count % 3 == 0:
+        sign_checkpoint_if_grown()
+    if count == 5:
+        print("writing", flush=True)
+print(count, flush=True)
+"""
+
+
+def test_a_backup_taken_while_a_writer_appends_restores_a_consistent_ledger(
+    deployment: AccessLogImport, home: Path, tmp_path: Path, fresh_database: str
+) -> None:
+    env = dict(
+        os.environ,
+        DATABASE_URL=database_url(connection.settings_dict),
+        SEARCHLEDGER_HOME=str(home),
+        SEARCHLEDGER_SIGNING_KEY_FILE=str(django_settings.SEARCHLEDGER_SIGNING_KEY_FILE),
+        SEARCHLEDGER_CHECKPOINT_LOG="",
+    )
+    stop = tmp_path / "stop"
+    writer = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(stop)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert writer.stdout is not None
+        assert writer.stdout.readline() == "writing\n"
+        backup = tmp_path / "backup"
+        size = create_backup(backup).ledger_size
+        # Let the writer go on past the snapshot before stopping it.
+        deadline = time.monotonic() + 30
+        while get_tree_head()[0] <= size + 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.touch()
+        out, _ = writer.communicate(timeout=60)
+    assert writer.returncode == 0
+    written = int(out.split()[-1])
+    final = verify_ledger(load_verifier()).entries
+    assert size < final  # the writer went on after the snapshot
+    home.rename(tmp_path / "old-home")
+    home.mkdir()
+    restored = dict(
+        env,
+        DATABASE_URL=fresh_database,
+        SEARCHLEDGER_SIGNING_KEY_FILE=str(home / "ledger-signing.key"),
+        SEARCHLEDGER_PROBE_KEY_FILE=str(home / "probe-master.key"),
+    )
+    done = _run(restored, "restore", str(backup))
+    assert done.returncode == 0, done.stderr
+    assert f"restored: ok: {size} entries" in done.stdout
+    assert written >= 5
 
 
 def test_restore_refuses_a_backup_older_than_the_checkpoint_log_or_a_published_report(
