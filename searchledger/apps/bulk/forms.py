@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from searchledger.apps.bulk.parsing import DEFAULT_MAX_BYTES, KINDS
+from searchledger.core.uploads import binary_kind
 
 __all__ = ["ImportForm"]
 
@@ -28,4 +29,10 @@ class ImportForm(forms.Form):
                 f"the file is {upload.size:,} bytes; the limit is {DEFAULT_MAX_BYTES:,}"
             )
         self.filename = upload.name
-        return bytes(upload.read())
+        data = bytes(upload.read())
+        # An archive, image or executable is named; encodings and NUL bytes are the
+        # parser's (it gives their line numbers).
+        found = binary_kind(data[:64])
+        if found is not None:
+            raise forms.ValidationError(f"this is {found[0]}, not a CSV file ({found[1]})")
+        return data
