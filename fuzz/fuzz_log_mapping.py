@@ -15,7 +15,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fuzz.harness import expect, guard, main
+from fuzz.harness import again, expect, guard, main
 from searchledger.core.accesslogs import MappingError, mapping_from_json
 
 
@@ -31,7 +31,7 @@ def check(data: bytes) -> None:
         expect(exc.errors, "a refused mapping names no setting")
         expect(all(exc.errors.values()), "a setting is refused without saying why")
         raise
-    assert mapping_from_json(json.loads(json.dumps(spec.as_json()))) == spec
+    assert again(mapping_from_json, json.loads(json.dumps(spec.as_json()))) == spec
 
 
 TestOneInput = guard(check, (MappingError,))

@@ -70,8 +70,9 @@ def check(data: bytes) -> None:
         if old is None or new is None or root1 is None or root2 is None:
             return
         verify_consistency(old, new, hashes, root1, root2)
-    # A proof accepted must be one the vectors would accept: never for a tampered case.
-    assert vector.get("wantErr") is not True, "a proof the vectors mark wrong was accepted"
+    # No oracle on acceptance here: a mutated "wantErr" vector may well have become a valid
+    # proof (the fuzzer turned a flipped bit back). tests/ledger/test_merkle.py checks every
+    # vector's verdict exactly.
 
 
 TestOneInput = guard(check, (ProofError,))

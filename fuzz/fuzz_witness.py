@@ -15,7 +15,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from fuzz.harness import expect, guard, main
+from fuzz.harness import again, expect, guard, main
 from fuzz.keys import LOG, ORIGIN, WITNESS
 from searchledger.ledger.merkle import MemoryTree
 from searchledger.ledger.witness import (
@@ -55,7 +55,8 @@ def check(data: bytes) -> None:
     except WitnessRefused:
         pass
     else:
-        assert parse_add_checkpoint(format_add_checkpoint(old, proof, note)) == (old, proof, note)
+        request = format_add_checkpoint(old, proof, note)
+        assert again(parse_add_checkpoint, request) == (old, proof, note)
     new_state, line, checkpoint = add_checkpoint(state, body, WITNESS, TIMESTAMP)
     assert new_state.logs[checkpoint.origin].size == checkpoint.size
     assert line.startswith("\u2014 ")

@@ -18,13 +18,23 @@ import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["CORPUS", "Rejected", "expect", "guard", "main", "setup_django"]
+__all__ = ["CORPUS", "Rejected", "again", "expect", "guard", "main", "setup_django"]
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 
 Rejected = tuple[type[BaseException], ...]
+T = TypeVar("T")
+
+
+def again(parse: Callable[..., T], *args: object) -> T:
+    """Call ``parse`` on our own output (a round trip): any exception there, even the
+    parser's documented error, is a failure, never a rejection of the input."""
+    try:
+        return parse(*args)
+    except Exception as exc:
+        raise AssertionError(f"round trip: {parse.__name__} refused our own output: {exc}") from exc
 
 
 def expect(condition: object, message: str) -> None:

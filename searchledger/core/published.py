@@ -85,9 +85,14 @@ def report_csv(meta: ReportMeta, rows: Sequence[Sequence[str]]) -> str:
     """The canonical CSV text of a report."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    # With "\n" line ends the csv module does not quote a field holding a lone "\r", which
+    # a reader then takes for a line end: such a row is written with every field quoted
+    # (any other row is unchanged, so the text, and its SHA-256, of other reports is too).
+    quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_HEADER)
-    writer.writerows(meta.rows())
-    writer.writerows(tuple(str(cell) for cell in row) for row in rows)
+    for row in [*meta.rows(), *rows]:
+        cells = tuple(str(cell) for cell in row)
+        (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     return buffer.getvalue()
 
 
