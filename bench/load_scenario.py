@@ -42,9 +42,6 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 LOCUSTFILE = ROOT / "bench" / "load" / "locustfile.py"
 SUPERVISORS = ["supervisor", "supervisor2"]  # the demo's team supervisors (they approve)
-SYSTEMS = ["md-dashboard", "mirs", "vendor-fr"]
-# The ledger events the scenario's writes make (searchledger.ledger.events).
-SCENARIO_EVENTS = [310, 311, 312, 320, 330]
 
 
 # --------------------------------------------------------------------------------------
@@ -60,8 +57,19 @@ def _django() -> None:
 
 
 def prepare(out: Path) -> None:
-    """Issue the API tokens and write the locustfile's fixture to ``out``."""
+    """Issue the API tokens and write the locustfile's fixture to ``out`` (the demo's)."""
     _django()
+    from searchledger.demo import DEMO_PASSWORD
+
+    out.write_text(json.dumps(build_fixture(SUPERVISORS, DEMO_PASSWORD), indent=1))
+
+
+def build_fixture(supervisor_usernames: list[str], password: str) -> dict[str, Any]:
+    """The locustfile's fixture from the database as it is (Django set up): every active
+    officer who may search some system now, with the policy that governs each such system
+    for them and a new API token; the supervisors named (``password`` is theirs, to sign
+    in), each with a token to decide searches; the open cases of each officer's unit; the
+    ledger's size once the tokens are issued."""
     from django.utils import timezone
 
     from searchledger.apps.accounts.models import Account
@@ -73,10 +81,9 @@ def prepare(out: Path) -> None:
     from searchledger.apps.systems.models import ExternalSystem
     from searchledger.core.actor import Actor
     from searchledger.core.roles import Permission, Role
-    from searchledger.demo import DEMO_PASSWORD
 
     expires = timezone.now() + timedelta(days=1)
-    systems = {code: ExternalSystem.objects.get(code=code) for code in SYSTEMS}
+    systems = list(ExternalSystem.objects.order_by("code"))
 
     def token(account: Account, scopes: list[Permission]) -> str:
         issued = do_issue_api_token(
@@ -91,13 +98,13 @@ def prepare(out: Path) -> None:
     officers = []
     for officer in Account.objects.filter(role=Role.OFFICER.value, is_active=True).order_by("pk"):
         able: dict[str, dict[str, Any]] = {}
-        for code, system in systems.items():
+        for system in systems:
             if not check_access(officer, system).allowed:
                 continue
             policy = applicable_policy(officer, system)
             if policy is None or policy.store_probe_images:
                 continue  # no policy: nobody may search; stored probes need an upload
-            able[code] = {
+            able[system.code] = {
                 "approval_required": policy.approval_required,
                 "two_person_verification": policy.two_person_verification,
             }
@@ -118,27 +125,27 @@ def prepare(out: Path) -> None:
             "username": account.username,
             "token": token(account, [Permission.DECIDE_SEARCH]),
         }
-        for account in Account.objects.filter(username__in=SUPERVISORS).order_by("username")
+        for account in Account.objects.filter(username__in=supervisor_usernames).order_by(
+            "username"
+        )
     ]
-    units = {o["unit"] for o in officers}
     open_cases = {
         unit: list(
             Case.objects.filter(org_unit__code=unit, status=CaseStatus.OPEN).values_list(
                 "number", flat=True
             )
         )
-        for unit in units
+        for unit in sorted({o["unit"] for o in officers})
     }
-    head = TreeHead.objects.get()
-    fixture = {
+    return {
         "officers": officers,
         "supervisors": supervisors,
-        "password": DEMO_PASSWORD,
+        "password": password,
+        "systems": [system.code for system in systems],
         "open_cases": open_cases,
         "vetters": [o["id"] for o in officers],
-        "ledger_size": head.size,
+        "ledger_size": TreeHead.objects.get().size,
     }
-    out.write_text(json.dumps(fixture, indent=1))
 
 
 def entries(since: int, out: Path) -> None:

@@ -324,7 +324,7 @@ class SupervisorUser(FastHttpUser):
     @task(1)
     def dashboard_one_system(self) -> None:
         """The same, for one system."""
-        system = self.rng.choice(["mirs", "vendor-fr", "md-dashboard"])
+        system = self.rng.choice(FIXTURE["systems"])
         self._dashboard(f"?system={system}", "GET /reports/dashboard/?system=")
 
     @task(2)
