@@ -1095,7 +1095,11 @@ def build_parser() -> argparse.ArgumentParser:  # noqa: PLR0915  # a few lines p
     )
     p.add_argument("--threads", type=_positive, default=1, help="threads per worker (default 1)")
     p.add_argument(
-        "--timeout", type=_positive, default=30, help="seconds before a stuck worker is restarted"
+        "--timeout",
+        type=_positive,
+        default=300,
+        help="seconds a request may run before its worker is replaced (default 300: "
+        "reconciling a large period from the web page runs in the request)",
     )
     p.add_argument("--access-log", action="store_true", help="log every request to stderr")
     p.add_argument(

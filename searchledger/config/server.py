@@ -22,6 +22,7 @@ __all__ = ["default_web_workers", "serve_with_gunicorn"]
 
 # More workers than this only add memory and contention for the ledger's write lock.
 _MAX_DEFAULT_WORKERS = 9
+_GRACEFUL_SECONDS = 30
 
 
 def default_web_workers() -> int:
@@ -50,10 +51,13 @@ class _Application(BaseApplication):  # type: ignore[misc]  # gunicorn has no ty
 
 
 def serve_with_gunicorn(
-    *, bind: str, workers: int, threads: int = 1, timeout: int = 30, access_log: bool = False
+    *, bind: str, workers: int, threads: int = 1, timeout: int = 300, access_log: bool = False
 ) -> None:
     """Serve until SIGTERM or SIGINT. ``threads`` above 1 selects gunicorn's threaded
-    worker (keep-alive connections, several requests per process)."""
+    worker (keep-alive connections, several requests per process). A synchronous worker
+    busy with one request for longer than ``timeout`` seconds is killed and replaced (its
+    transaction rolls back); the longest legitimate request is reconciling a large period
+    from the web page, about a minute for ten million log rows."""
     from django.db import connections  # noqa: PLC0415  # Django is set up by the caller
 
     # The workers are forked from this process: none may inherit an open connection.
@@ -64,7 +68,9 @@ def serve_with_gunicorn(
             "workers": workers,
             "threads": threads,
             "timeout": timeout,
-            "graceful_timeout": timeout,
+            # On SIGTERM, requests in flight get this long to finish (systemd's stop timeout
+            # is 90 s); one still running then is killed and its transaction rolls back.
+            "graceful_timeout": min(timeout, _GRACEFUL_SECONDS),
             "accesslog": "-" if access_log else None,
             "errorlog": "-",
             "proc_name": "searchledger",
