@@ -198,6 +198,22 @@ def offline(vectors: Path | None, work: Path) -> list[tuple[str, bytes]]:
     return seeds
 
 
+def checkpoint_files() -> list[tuple[str, bytes]]:
+    """Checkpoint files for verify --checkpoint: a note, a checkpoint log, a report CSV."""
+    note = sign_checkpoint(Checkpoint(ORIGIN, 0, EMPTY_ROOT), LOG)
+    record = {"size": 0, "root": EMPTY_ROOT.hex(), "signed_at": "2026-01-01T00:00:00Z"}
+    log = "".join(
+        json.dumps({**record, "note": text}) + "\n"
+        for text in (note, note.replace("0\n", "1\n", 1))
+    )
+    return [
+        ("note", note.encode()),
+        ("log", log.encode()),
+        ("report", published_csv()[0][1]),
+        ("log-not-text", b'{"note": 5}\n'),
+    ]
+
+
 def bulk_csv() -> list[tuple[str, bytes]]:
     """One file of each kind (first byte: the kind, in sorted order) and broken variants."""
     completions = (
@@ -391,6 +407,7 @@ def main() -> None:
         _write("proofs", proofs(vectors))
         _write("entry", entries())
         _write("offline", offline(vectors, work))
+        _write("checkpoint_file", checkpoint_files())
         _write("bulk_csv", bulk_csv())
         _write("account_mappings", account_mappings())
         _write("log_mapping", log_mappings())

@@ -51,6 +51,8 @@ PARSERS: dict[str, str] = {
     "searchledger.core.sso.parse_group_roles": "sso",
     "searchledger.api.routers.searches.SearchIn": "api_payloads",
     "searchledger.api.routers.access.GrantIn": "api_payloads",
+    "searchledger.apps.ledger.checkpoint_log.read_checkpoint_file": "checkpoint_file",
+    "searchledger.apps.ledger.checkpoint_log.open_external": "checkpoint_file",
 }
 NOT_PARSERS: dict[str, str] = {
     "searchledger.ledger.note.from_seed": "takes 32 bytes from our own key file, length-checked",
@@ -66,12 +68,6 @@ NOT_PARSERS: dict[str, str] = {
     "searchledger.apps.oversight.selectors.open_count": "a database count, not a parser",
     "searchledger.demo.load_demo": "loads the demo data shipped in the package",
     "searchledger.config.server.load_config": "gunicorn's hook, fed by our own options",
-    "searchledger.apps.ledger.checkpoint_log.read_checkpoint_file": (
-        "the checkpoint log of the backup work; its target comes with it"
-    ),
-    "searchledger.apps.ledger.checkpoint_log.open_external": (
-        "open_checkpoint on a kept checkpoint (fuzzed through checkpoint)"
-    ),
 }
 _PREFIXES = ("parse_", "decode_", "open_", "read_", "load_", "from_")
 

@@ -126,7 +126,8 @@ def read_checkpoint_file(path: Path) -> list[ExternalCheckpoint]:
         try:
             record = json.loads(line)
             note = record["note"]
-        except (ValueError, TypeError, KeyError) as exc:
+        except (ValueError, TypeError, KeyError, RecursionError) as exc:
+            # RecursionError: a line of JSON nested too deeply for the decoder.
             raise CheckpointFileError(
                 f"{path} line {number} is not a checkpoint log record: {exc}"
             ) from exc
