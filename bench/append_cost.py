@@ -9,6 +9,9 @@ Part 2, database: time per append through the real write path (``writer.append``
 transaction, SQLite file in a temporary directory) near the start of the ledger and again
 after it has grown, to show the cost does not grow with the ledger.
 
+Part 3, database: an append whose transaction wrote 1, 10 or 100 rows of a ledger-feeding
+table (the entry commits to their state, see docs/ledger.md) against one that wrote none.
+
 Run: .venv/bin/python bench/append_cost.py [--db-size 20000]
 """
 
@@ -18,6 +21,7 @@ import argparse
 import os
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from searchledger.ledger import merkle
@@ -94,6 +98,50 @@ def database(db_size: int) -> None:
     print(f"{BATCH:>12,} {early * 1000:>14.3f}")
     print(f"{db_size:>12,} {late * 1000:>14.3f}")
     print(f"ratio late/early: {late / early:.2f} (1.0 = no growth with ledger size)")
+    rows_written(append_many)
+
+
+def rows_written(append_many: Callable[[int, int], float]) -> None:
+    """Part 3: an append whose transaction wrote rows of a ledger-feeding table (the entry
+    commits to their state: the rows are re-read, committed to and stored in
+    ledger_rowstate) against an append that wrote none, in the same process and database."""
+    from django.db import transaction
+
+    from searchledger.apps.accounts.models import OrgUnit
+    from searchledger.apps.ledger import writer
+    from searchledger.core.actor import Actor
+    from searchledger.ledger.events import LedgerEventType
+
+    actor = Actor.system()
+    counter = iter(range(10**9))
+
+    def with_rows(count: int, rows: int) -> float:
+        began = time.perf_counter()
+        for _ in range(count):
+            with transaction.atomic():
+                units = [
+                    OrgUnit.objects.create(code=f"u{next(counter)}", name="Unit", kind="unit")
+                    for _ in range(rows)
+                ]
+                writer.append(
+                    LedgerEventType.ORG_UNIT_CREATED,
+                    object_type="accounts.orgunit",
+                    object_id=units[0].pk,
+                    actor=actor,
+                    data={"kind": "unit"},
+                )
+        return (time.perf_counter() - began) / count
+
+    print("\npart 3: SQLite, one transaction per append, with rows written in it")
+    print(f"{'rows written':>12} {'ms per append':>14} {'vs 0 rows':>10}")
+    from searchledger.apps.ledger.models import TreeHead
+
+    bare = append_many(BATCH, TreeHead.objects.get(pk=1).size)
+    print(f"{0:>12} {bare * 1000:>14.3f} {1.0:>9.2f}x")
+    for rows in (1, 10, 100):
+        count = max(BATCH // rows, 20)
+        cost = with_rows(count, rows)
+        print(f"{rows:>12} {cost * 1000:>14.3f} {cost / bare:>9.2f}x")
 
 
 def main() -> None:

@@ -179,7 +179,7 @@ def build_entry(draft: EntryDraft, *, seq: int, time: datetime) -> bytes:
         "commitments": dict(draft.commitments),
     }
     if draft.state is not None:
-        entry["state"] = dict(draft.state)
+        entry["state"] = dict(draft.state) if isinstance(draft.state, Mapping) else draft.state
     validate_entry(entry)
     return canonical_bytes(entry)
 

@@ -32,6 +32,7 @@ __all__ = [
     "RowsEscaped",
     "TableReader",
     "connect_signals",
+    "link_columns",
     "mark",
     "mark_pks",
     "readers",
@@ -126,7 +127,7 @@ class TableReader:
     def _links(self, pks: list[object]) -> dict[str, dict[object, list[list[Any]]]]:
         found: dict[str, dict[object, list[list[Any]]]] = {}
         for link in self.links:
-            through, owner, target = _link_columns(link)
+            through, owner, target = link_columns(link)
             by_owner: dict[object, list[list[Any]]] = {}
             for i in range(0, len(pks), _CHUNK):
                 for link_id, owner_id, target_id in through._base_manager.filter(
@@ -137,7 +138,7 @@ class TableReader:
         return found
 
 
-def _link_columns(link: models.ManyToManyField[Any, Any]) -> tuple[type[models.Model], str, str]:
+def link_columns(link: models.ManyToManyField[Any, Any]) -> tuple[type[models.Model], str, str]:
     """A many-to-many link's table and its owner and target id columns."""
     through: type[models.Model] = link.remote_field.through  # type: ignore[assignment]  # set once the apps are loaded
     owner = through._meta.get_field(link.m2m_field_name())
@@ -319,7 +320,7 @@ def _linked(
         if reader is None:
             return
         link = next(f for f in reader.links if f.remote_field.through is sender)
-        _through, owner, target = _link_columns(link)
+        _through, owner, target = link_columns(link)
         pk_set = set(
             sender._base_manager.filter(**{target: instance.pk}).values_list(owner, flat=True)
         )

@@ -20,7 +20,7 @@ from searchledger.apps.ledger.models import (
     RowState,
     TreeHead,
 )
-from searchledger.apps.ledger.tracking import readers
+from searchledger.apps.ledger.tracking import TableReader, link_columns, readers
 from searchledger.ledger import merkle
 from searchledger.ledger.checkpoint import CheckpointError, open_checkpoint
 from searchledger.ledger.events import EntrySchemaError, format_time, parse_entry
@@ -223,7 +223,8 @@ class _StateReplay:
         """Consume the stored rows of entry ``seq`` and compare them with its ``state``."""
         if self.next is not None and self.next.seq < seq:
             raise VerificationFailure(
-                self.next.seq, f"row commitment for {self.next.row} belongs to no entry"
+                self.next.seq,
+                f"ledger_rowstate: the commitment for {self.next.row} belongs to no entry",
             )
         rows: dict[str, str | None] = {}
         while self.next is not None and self.next.seq == seq:
@@ -232,7 +233,8 @@ class _StateReplay:
         if state is None:
             if rows:
                 raise VerificationFailure(
-                    seq, f"{len(rows)} row commitments are stored for an entry that has none"
+                    seq,
+                    f"ledger_rowstate holds {len(rows)} row commitments for an entry that has none",
                 )
             return
         assert isinstance(state, dict)  # validated by the entry schema
@@ -249,7 +251,8 @@ class _StateReplay:
         """Nothing may be stored beyond the last entry."""
         if self.next is not None:
             raise VerificationFailure(
-                self.next.seq, f"row commitment for {self.next.row} belongs to no entry"
+                self.next.seq,
+                f"ledger_rowstate: the commitment for {self.next.row} belongs to no entry",
             )
 
 
@@ -290,6 +293,7 @@ def _check_rows(latest: dict[str, tuple[int, str]]) -> int:
                 )
             expected.discard(key)
             checked += 1
+        _check_orphan_links(reader)
         if expected:
             key = min(expected)
             seq = latest[key][0]
@@ -299,3 +303,22 @@ def _check_rows(latest: dict[str, tuple[int, str]]) -> int:
                 "is missing",
             )
     return checked
+
+
+def _check_orphan_links(reader: TableReader) -> None:
+    """A link row whose owner does not exist is committed nowhere: refuse it."""
+    for link in reader.links:
+        through, owner, _target = link_columns(link)
+        orphan = (
+            through._base_manager.exclude(
+                **{f"{owner}__in": reader.model._base_manager.values("pk")}
+            )
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if orphan is not None:
+            raise VerificationFailure(
+                None,
+                f"table {through._meta.db_table} row {orphan} links a row of "
+                f"{reader.table} that does not exist",
+            )
