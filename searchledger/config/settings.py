@@ -388,6 +388,9 @@ SEARCHLEDGER_MAX_LOG_UPLOAD_BYTES = int(
     os.environ.get("SEARCHLEDGER_MAX_LOG_UPLOAD_BYTES", str(512 * 1024 * 1024))
 )
 SEARCHLEDGER_IMPORT_MEMORY_LIMIT = os.environ.get("SEARCHLEDGER_IMPORT_MEMORY_LIMIT", "2GB")
+# An import left `running` without progress for this long was interrupted (its process
+# stopped) and may be resumed; until then it blocks other imports of its system.
+SEARCHLEDGER_IMPORT_STALE_SECONDS = int(os.environ.get("SEARCHLEDGER_IMPORT_STALE_SECONDS", "900"))
 # The log's name in checkpoints and in its verifier key (C2SP: a schema-less URL).
 SEARCHLEDGER_LOG_ORIGIN = os.environ.get("SEARCHLEDGER_LOG_ORIGIN", "searchledger.localhost/ledger")
 # Webhooks on findings (`searchledger deliver-webhooks`): comma-separated URLs, and the
