@@ -7,6 +7,9 @@ The CSV has the columns ``table,row,column,value``. Its first rows, in the table
 the days are counted in, the suppression threshold, and the ledger checkpoint (tree size
 and root hash). The rest are the report's cells (``TransparencyReport.rows()``), a hidden
 count reading ``suppressed``. Lines end with ``\\n``; fields are quoted only when needed.
+A cell that a spreadsheet would run as a formula (one starting with = + - @, a tab or a
+carriage return), or that starts with a single quote, is written with one more single quote
+in front, which reading takes off.
 """
 
 from __future__ import annotations
@@ -91,9 +94,26 @@ def report_csv(meta: ReportMeta, rows: Sequence[Sequence[str]]) -> str:
     quoted = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(CSV_HEADER)
     for row in [*meta.rows(), *rows]:
-        cells = tuple(str(cell) for cell in row)
+        cells = tuple(_escape_cell(str(cell)) for cell in row)
         (quoted if any("\r" in cell for cell in cells) else writer).writerow(cells)
     return buffer.getvalue()
+
+
+# A row label is a system's name or a purpose's label, which an administrator may have
+# typed as "=HYPERLINK(...)": a cell starting with = + - @, a tab or a carriage return is
+# written with a leading single quote, so a spreadsheet shows it as text instead of running
+# it. A cell already starting with a quote gets one more, so reading takes exactly one off
+# and a report reads back as it was written. Other cells (and so the text and SHA-256 of
+# every report without such a label) are unchanged.
+_QUOTED_STARTS = ("=", "+", "-", "@", "\t", "\r", "'")
+
+
+def _escape_cell(cell: str) -> str:
+    return "'" + cell if cell.startswith(_QUOTED_STARTS) else cell
+
+
+def _unescape_cell(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") else cell
 
 
 def csv_sha256(text: str) -> str:
@@ -110,10 +130,10 @@ def parse_report_csv(text: str) -> PublishedCsv:
         raise ValueError(f"the file is not readable CSV: {exc}") from None
     if not records or tuple(records[0]) != CSV_HEADER:
         raise ValueError(f"the first line must be {','.join(CSV_HEADER)}")
-    body = records[1:]
-    for number, record in enumerate(body, start=2):
+    for number, record in enumerate(records[1:], start=2):
         if len(record) != len(CSV_HEADER):
             raise ValueError(f"line {number} has {len(record)} fields, not {len(CSV_HEADER)}")
+    body = [[_unescape_cell(cell) for cell in record] for record in records[1:]]
     meta = {(r[1], r[2]): r[3] for r in body if r[0] == META_TABLE}
     missing = [f"{row}/{column}" for row, column in _META_ROWS if (row, column) not in meta]
     if missing:
