@@ -216,6 +216,21 @@ def _percentiles(stats_csv: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _server_cpu_seconds(master: int) -> float:
+    """CPU time (user + system) used so far by the gunicorn master and its workers."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that has exited
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if master in {pid, ppid}:
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
 def _report(rows: list[dict[str, str]]) -> tuple[int, int]:
     """Print the per-endpoint table; return (requests, failures) of the aggregated row."""
     print(
@@ -227,7 +242,7 @@ def _report(rows: list[dict[str, str]]) -> tuple[int, int]:
     for row in rows:
         name = row["Name"] if row["Type"] else "all requests"
         if row["Name"] == "Aggregated":
-            name = "**all requests**"
+            name = f"**all requests** ({float(row['Requests/s']):.1f}/s)"
             total = (int(row["Request Count"]), int(row["Failure Count"]))
         max_ms = f"{float(row['Max Response Time']):.0f}"
         print(
@@ -319,6 +334,7 @@ def main() -> int:  # noqa: PLR0915  # one straight script, step by step
             f"{args.wait} s between tasks"
         )
         print(f"load average before: {_load_average()}  ({os.cpu_count()} cores)")
+        cpu_before, wall_before = _server_cpu_seconds(server.pid), time.monotonic()
         prefix = home / "locust"
         users = ["-u", str(args.users), "-r", str(args.spawn_rate), "-t", args.duration]
         output = ["--csv", str(prefix), "--only-summary", "--loglevel", "WARNING"]
@@ -330,7 +346,10 @@ def main() -> int:  # noqa: PLR0915  # one straight script, step by step
             capture_output=True,
             text=True,
         )
+        cpu = _server_cpu_seconds(server.pid) - cpu_before
+        wall = time.monotonic() - wall_before
         print(f"load average after:  {_load_average()}")
+        print(f"server CPU: {cpu:.1f} s in {wall:.0f} s of wall time ({cpu / wall:.2f} cores)")
         if locust.returncode not in (0, 1):
             print(locust.stdout[-3000:], locust.stderr[-3000:], sep="\n")
             raise SystemExit(f"locust exited with status {locust.returncode}")
