@@ -1,15 +1,28 @@
-"""A separate process for ``test_concurrency``: a writer or a proof-checking reader.
+"""A separate process for ``test_concurrency`` and ``bench/append_concurrency.py``: a writer
+or a proof-checking reader.
 
 Run as ``python -m searchledger.apps.ledger.tests.concurrency_worker writer|reader ...`` with
 ``DATABASE_URL`` naming the test database and ``SEARCHLEDGER_SIGNING_KEY_FILE`` the test's
-key. Both kinds wait for the ``go`` file before starting, so that they really overlap.
+key. Both kinds wait for the ``go`` file before starting, so that they really overlap, and
+give up after ``SEARCHLEDGER_WORKER_DEADLINE`` seconds (default 300).
 
-``writer ID COUNT ADMIN_ID DIR`` appends COUNT entries, each through the real action in its
-own transaction, and prints ``<seq> <account id>`` for every append once it has committed.
+``writer ID COUNT ADMIN_ID DIR [THINK_MS [BUSY_TIMEOUT_S]]`` creates COUNT accounts named
+``w<ID>-<n>``, each through the real action in its own transaction, pausing up to THINK_MS
+(default 4) between two. After each commit it appends ``<seq> <account id>`` to
+``DIR/acks-writer-<ID>``: that line is the acknowledgement. An append refused because the
+database is busy (SQLite's "database is locked" once the busy timeout has passed;
+PostgreSQL's deadlock or serialization failure) rolled back, so the same account is tried
+again; nothing acknowledged is ever redone. If a retry finds the username taken, the
+earlier attempt did commit (its error came after the commit): the existing account is
+acknowledged instead of created twice. BUSY_TIMEOUT_S overrides SQLite's busy timeout
+(the retry test sets it tiny to force refusals; ignored on PostgreSQL). Its last stdout
+line is a JSON summary: counts of retries, seconds spent starting transactions (waiting for
+SQLite's write lock) and inside them, and CPU seconds.
 
-``reader ID DIR`` repeatedly reads the tree head and checks inclusion and consistency proofs
-and the latest checkpoint (reader 0 also signs one each round) until the ``stop`` file
-appears, then prints a JSON summary; it exits 1 if any check failed.
+``reader ID DIR [PAUSE_MS]`` repeatedly reads the tree head and checks inclusion and
+consistency proofs and the latest checkpoint (reader 0 also signs one each round), pausing
+PAUSE_MS (default 0) between rounds, until the ``stop`` file appears, then prints a JSON
+summary; it exits 1 if any check failed.
 """
 
 from __future__ import annotations
@@ -24,7 +37,10 @@ import traceback
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
-_DEADLINE_SECONDS = 300.0
+_DEADLINE_SECONDS = float(os.environ.get("SEARCHLEDGER_WORKER_DEADLINE", "300"))
+# Errors after which the transaction has rolled back and the same work may be tried again.
+_TRANSIENT = ("database is locked", "deadlock detected", "could not serialize access")
+_MAX_ATTEMPTS = 1000
 
 
 def _setup() -> None:
@@ -51,8 +67,10 @@ def _ready(directory: Path, name: str) -> None:
     _wait_for(directory / "go")
 
 
-def run_writer(worker: int, count: int, admin_id: int, directory: Path) -> int:
-    """Append ``count`` entries through ``do_create_account``, one transaction each."""
+def _create(username: str, admin_id: int, worker: int, timing: dict[str, float]) -> tuple[int, int]:
+    """Create one account through the action; return its entry's seq and the account id.
+    Adds to ``timing`` the seconds spent starting the transaction ("begin": on SQLite,
+    waiting for the write lock) and inside it, commit included ("transaction")."""
     from django.db import transaction  # noqa: PLC0415
 
     from searchledger.apps.accounts.actions import do_create_account  # noqa: PLC0415
@@ -60,28 +78,92 @@ def run_writer(worker: int, count: int, admin_id: int, directory: Path) -> int:
     from searchledger.core.actor import Actor  # noqa: PLC0415
     from searchledger.core.roles import Role  # noqa: PLC0415
 
+    actor = Actor(account_id=admin_id, role=Role.ADMINISTRATOR)
+    asked = time.perf_counter()
+    with transaction.atomic():
+        begun = time.perf_counter()
+        timing["begin"] += begun - asked
+        account = do_create_account(
+            username=username,
+            role=Role.OFFICER,
+            password=None,
+            actor=actor,
+            reason=f"concurrency worker {worker}",
+        )
+        # Still inside the transaction that appended, which holds the head lock: the head's
+        # last index is the entry this append was given.
+        seq = TreeHead.objects.get(pk=1).size - 1
+    timing["transaction"] += time.perf_counter() - begun
+    return seq, account.pk
+
+
+def _committed_earlier(username: str) -> tuple[int, int]:
+    """The seq and id of an account that an attempt reported as failed had created."""
+    from searchledger.apps.accounts.models import Account  # noqa: PLC0415
+    from searchledger.apps.ledger.models import LedgerEntry  # noqa: PLC0415
+
+    account = Account.objects.get(username=username)
+    entry = LedgerEntry.objects.get(object_type="accounts.account", object_id=str(account.pk))
+    return entry.seq, account.pk
+
+
+def _is_transient(exc: Exception) -> bool:
+    return any(marker in str(exc) for marker in _TRANSIENT)
+
+
+def run_writer(  # noqa: PLR0917  # the command line's arguments, in order
+    worker: int,
+    count: int,
+    admin_id: int,
+    directory: Path,
+    think_ms: float = 4.0,
+    busy_timeout: float | None = None,
+) -> int:
+    """Create ``count`` accounts through ``do_create_account``, one transaction each."""
+    from django.core.exceptions import ValidationError  # noqa: PLC0415
+    from django.db import OperationalError, connection  # noqa: PLC0415
+
+    if busy_timeout is not None and connection.vendor == "sqlite":
+        connection.settings_dict["OPTIONS"]["timeout"] = busy_timeout
     rng = random.Random(worker)
+    retries = recovered = 0
+    timing = {"begin": 0.0, "transaction": 0.0}
     _ready(directory, f"writer-{worker}")
-    for number in range(count):
-        actor = Actor(account_id=admin_id, role=Role.ADMINISTRATOR)
-        with transaction.atomic():
-            account = do_create_account(
-                username=f"w{worker}-{number}",
-                role=Role.OFFICER,
-                password=None,
-                actor=actor,
-                reason=f"concurrency worker {worker}",
-            )
-            # Still inside the transaction that appended, which holds the head lock: the
-            # head's last index is the entry this append was given.
-            seq = TreeHead.objects.get(pk=1).size - 1
-        # Printed only after the commit: this is the acknowledgement.
-        print(f"{seq} {account.pk}", flush=True)
-        # A moment of think time, as between two requests. Without it SQLite's busy handler
-        # (which is not fair: waiters poll at growing intervals) lets a writer that keeps
-        # the lock busy run its whole batch while the others wait, so writers never take
-        # turns and the head would rarely pass between processes.
-        time.sleep(rng.uniform(0, 0.004))
+    began = time.monotonic()
+    with (directory / f"acks-writer-{worker}").open("a", encoding="ascii") as acks:
+        for number in range(count):
+            username = f"w{worker}-{number}"
+            for attempt in range(_MAX_ATTEMPTS):
+                try:
+                    seq, account_id = _create(username, admin_id, worker, timing)
+                except OperationalError as exc:
+                    if not _is_transient(exc):
+                        raise
+                    retries += 1
+                    time.sleep(rng.uniform(0, 0.002 * min(attempt + 1, 10)))
+                    continue
+                except ValidationError:
+                    if attempt == 0:
+                        raise
+                    seq, account_id = _committed_earlier(username)
+                    recovered += 1
+                break
+            else:
+                raise RuntimeError(f"{username}: refused {_MAX_ATTEMPTS} times")
+            # Written only after the commit: this is the acknowledgement.
+            acks.write(f"{seq} {account_id}\n")
+            acks.flush()
+            # Think time, as between two requests. Without it SQLite's busy handler (which
+            # is not fair: waiters poll at growing intervals) lets a writer that keeps the
+            # lock busy run its whole batch while the others wait, so writers never take
+            # turns and the head would rarely pass between processes.
+            if think_ms:
+                time.sleep(rng.uniform(0, think_ms / 1000))
+    summary: dict[str, float] = {"appends": count, "retries": retries, "recovered": recovered}
+    summary["seconds"] = round(time.monotonic() - began, 3)
+    summary.update({f"{k}_seconds": round(v, 3) for k, v in timing.items()})
+    summary["cpu_seconds"] = round(time.process_time(), 3)
+    print(json.dumps(summary), flush=True)
     return 0
 
 
@@ -179,7 +261,7 @@ class _Reader:
             self.fail(f"{what}: {exc}")
 
 
-def run_reader(worker: int, directory: Path) -> int:
+def run_reader(worker: int, directory: Path, pause_ms: float = 0.0) -> int:
     """Check proofs until the ``stop`` file appears, then once more on the final tree."""
     reader = _Reader(worker)
     _ready(directory, f"reader-{worker}")
@@ -189,6 +271,8 @@ def run_reader(worker: int, directory: Path) -> int:
             reader.round()
         except Exception:  # any error is a failure to report, not a crash
             reader.fail(traceback.format_exc())
+        if pause_ms:
+            time.sleep(pause_ms / 1000)
     try:
         reader.round()
     except Exception:
@@ -212,11 +296,13 @@ def main(argv: Sequence[str]) -> int:
     kind, *rest = argv
     try:
         if kind == "writer":
-            worker, count, admin_id, directory = rest
-            return run_writer(int(worker), int(count), int(admin_id), Path(directory))
+            worker, count, admin_id, directory, *extra = rest
+            think = float(extra[0]) if extra else 4.0
+            busy = float(extra[1]) if len(extra) > 1 else None
+            return run_writer(int(worker), int(count), int(admin_id), Path(directory), think, busy)
         if kind == "reader":
-            worker, directory = rest
-            return run_reader(int(worker), Path(directory))
+            worker, directory, *extra = rest
+            return run_reader(int(worker), Path(directory), float(extra[0]) if extra else 0.0)
         raise SystemExit(f"unknown worker kind {kind!r}")
     finally:
         # Close cleanly, so that SQLite's last connection can remove the -wal and -shm files.
