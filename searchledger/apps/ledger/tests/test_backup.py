@@ -404,6 +404,7 @@ def test_restore_into_the_same_non_empty_deployment_needs_force(
     assert "moved aside:" in out  # the access-log directory, kept rather than deleted
 
 
+@pytest.mark.django_db(transaction=False)  # no backup, nothing read from another connection
 def test_verify_checkpoint_accepts_a_note_and_refuses_a_fork_or_a_stranger(
     home: Path, admin_actor: Actor, signing_key: Signer, tmp_path: Path, capsys: Any
 ) -> None:
@@ -442,6 +443,7 @@ def test_verify_checkpoint_accepts_a_note_and_refuses_a_fork_or_a_stranger(
     assert f"{empty} is empty: it holds no checkpoint" in capsys.readouterr().err
 
 
+@pytest.mark.django_db(transaction=False)  # refused before anything is read
 def test_missing_or_old_pg_tools_are_a_clear_error(
     home: Path, admin_actor: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
