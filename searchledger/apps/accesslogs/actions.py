@@ -287,7 +287,9 @@ def do_reopen_access_log_import(import_id: int, *, actor: Actor) -> AccessLogImp
     require(actor, Permission.IMPORT_ACCESS_LOGS)
     writer.lock_head()
     log_import = (
-        AccessLogImport.objects.select_for_update()
+        # of=("self",): the import only, not its system and mapping rows (a search request
+        # checks its foreign key to the system at COMMIT, after taking the ledger head).
+        AccessLogImport.objects.select_for_update(of=("self",))
         .select_related("system", "mapping")
         .filter(pk=import_id)
         .first()
@@ -523,7 +525,9 @@ def _store_result(log_import: AccessLogImport, result: engine.RunResult) -> None
 
 def _locked_running(import_id: int) -> AccessLogImport:
     log_import = (
-        AccessLogImport.objects.select_for_update()
+        # of=("self",): the import only, not its system and mapping rows (a search request
+        # checks its foreign key to the system at COMMIT, after taking the ledger head).
+        AccessLogImport.objects.select_for_update(of=("self",))
         .select_related("system", "mapping")
         .get(pk=import_id)
     )
@@ -704,7 +708,7 @@ def do_map_external_account(
     external id enters the ledger only as a commitment)."""
     require(actor, Permission.IMPORT_ACCESS_LOGS)
     external = (
-        ExternalAccount.objects.select_for_update()
+        ExternalAccount.objects.select_for_update(of=("self",))  # not the system row
         .select_related("system")
         .filter(pk=external_account_id)
         .first()
@@ -737,7 +741,7 @@ def do_unmap_external_account(external_account_id: int, *, actor: Actor) -> Exte
     (``RECON_ACCOUNT_UNMAPPED``)."""
     require(actor, Permission.IMPORT_ACCESS_LOGS)
     external = (
-        ExternalAccount.objects.select_for_update()
+        ExternalAccount.objects.select_for_update(of=("self",))  # not the system row
         .select_related("system")
         .filter(pk=external_account_id)
         .first()

@@ -32,8 +32,11 @@ def _require(actor: Actor, permission: Permission) -> None:
 
 
 def _lock(account_id: int) -> Account:
+    # FOR NO KEY UPDATE: records that refer to the account (a search request, a grant)
+    # check that foreign key at COMMIT after taking the ledger head; they must not wait for
+    # this lock, or the two transactions deadlock (this one then waits for the head).
     try:
-        return Account.objects.select_for_update().get(pk=account_id)
+        return Account.objects.select_for_update(no_key=True).get(pk=account_id)
     except Account.DoesNotExist as exc:
         raise ValidationError({"account": f"no account with id {account_id}"}) from exc
 

@@ -195,7 +195,8 @@ def _lock(search_id: int) -> SearchRecord:
         # officer, system, policy and purpose rows FOR UPDATE, and every request inserting a
         # record that refers to them (its foreign-key checks run at COMMIT, after it took
         # the ledger head) deadlocks against this transaction, which waits for the head.
-        SearchRecord.objects.select_for_update(of=("self",))
+        # no_key: FOR NO KEY UPDATE (no key changes), which such checks do not wait for.
+        SearchRecord.objects.select_for_update(of=("self",), no_key=True)
         .select_related("officer", "system", "policy", "purpose")
         .filter(pk=search_id)
         .first()
@@ -288,7 +289,9 @@ def do_create_offence_category(
 def do_retire_offence_category(code: str, *, actor: Actor) -> OffenceCategory:
     """Retire a purpose: no new request may name it; past records and policies keep it."""
     require(actor, Permission.MANAGE_SEARCH_POLICY)
-    category = OffenceCategory.objects.select_for_update().filter(code=code).first()
+    # FOR NO KEY UPDATE: requests naming this purpose check their foreign key to it at
+    # COMMIT (FOR KEY SHARE) after taking the ledger head, and must not wait for this lock.
+    category = OffenceCategory.objects.select_for_update(no_key=True).filter(code=code).first()
     if category is None:
         raise ValidationError({"code": f"no offence category with code {code!r}"})
     if not category.active:

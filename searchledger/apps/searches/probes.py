@@ -372,7 +372,7 @@ def do_destroy_expired_probe_images(*, actor: Actor, today: date | None = None) 
     require(actor, Permission.MANAGE_SEARCH_POLICY)
     day = today or timezone.localdate()
     due = (
-        ProbeImage.objects.select_for_update()
+        ProbeImage.objects.select_for_update(of=("self",))  # not the searches, systems
         .filter(destroyed_at__isnull=True, destroy_after__lt=day)
         .select_related("search", "search__system")
         .order_by("destroy_after", "pk")

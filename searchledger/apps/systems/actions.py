@@ -102,6 +102,14 @@ def _data(system: ExternalSystem) -> dict[str, object]:
     }
 
 
+def _lock(system_id: int) -> ExternalSystem:
+    """Lock the system's row FOR NO KEY UPDATE: the key does not change, and a search
+    request or grant that refers to the system checks that foreign key at COMMIT (FOR KEY
+    SHARE) after taking the ledger head, so it must not wait for this lock (a deadlock,
+    since this transaction then waits for the head)."""
+    return ExternalSystem.objects.select_for_update(no_key=True).get(pk=system_id)
+
+
 @transaction.atomic
 def do_create_system(code: str, details: SystemDetails, *, actor: Actor) -> ExternalSystem:
     """Add a system to the catalogue."""
@@ -130,7 +138,7 @@ def do_create_system(code: str, details: SystemDetails, *, actor: Actor) -> Exte
 def do_update_system(system_id: int, details: SystemDetails, *, actor: Actor) -> ExternalSystem:
     """Change a system's description; the ledger keeps the before and after."""
     require(actor, Permission.MANAGE_SYSTEMS)
-    system = ExternalSystem.objects.select_for_update().get(pk=system_id)
+    system = _lock(system_id)
     before = _data(system)
     courses = _apply(system, details)
     system.full_clean()
@@ -155,7 +163,7 @@ def do_publish_rules(system_id: int, *, text: str, actor: Actor) -> RulesVersion
     """Publish a new version of a system's rules of behaviour. Everyone with a grant must
     acknowledge it before their next search."""
     require(actor, Permission.MANAGE_SYSTEMS)
-    system = ExternalSystem.objects.select_for_update().get(pk=system_id)
+    system = _lock(system_id)
     text = text.strip()
     if len(text) < 20:
         raise ValidationError({"text": "the rules of behaviour text is missing or too short"})

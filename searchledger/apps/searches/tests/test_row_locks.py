@@ -1,5 +1,6 @@
 """PostgreSQL: deciding or documenting a search, or deciding a grant, locks that record and
-nothing it refers to.
+nothing it refers to; changing an account, a system or a purpose locks its row FOR NO KEY
+UPDATE, which records referring to it do not wait for.
 
 A request inserts a search record that refers to the officer, the system, the policy and
 the purpose; PostgreSQL checks those foreign keys at COMMIT (Django's constraints are
@@ -22,10 +23,12 @@ from django.db import connection
 from django.db.models import Model
 from django.utils import timezone
 
+from searchledger.apps.accounts.actions import do_assign_account
 from searchledger.apps.accounts.models import Account
 from searchledger.apps.grants import actions as grants
 from searchledger.apps.searches import actions
 from searchledger.apps.searches.models import OffenceCategory, SearchPolicy
+from searchledger.apps.systems.actions import do_publish_rules
 from searchledger.apps.systems.models import ExternalSystem
 
 from .support import actor_for, request
@@ -93,3 +96,24 @@ def test_deciding_a_grant_does_not_lock_the_account_or_the_system(world, admin_a
     with rows_key_shared(Account.objects.get(pk=officer.pk), world["system"]):
         approved = grants.do_approve_grant(grant.pk, actor=admin_actor, reason="needed")
     assert approved.status == "approved"
+
+
+def test_changing_an_account_a_system_or_a_purpose_does_not_wait_for_records_referring_to_them(
+    sworld, admin_actor
+):
+    searcher = sworld["searcher"]
+    system = ExternalSystem.objects.get(code="mirs")
+    purpose = OffenceCategory.objects.get(code="robbery")
+    with rows_key_shared(Account.objects.get(pk=searcher.pk), system, purpose):
+        do_assign_account(
+            searcher.pk,
+            org_unit_code="bal-fug",
+            supervisor_id=sworld["boss"].pk,
+            job_title="Senior investigator",
+            actor=admin_actor,
+        )
+        do_publish_rules(
+            system.pk, text="Version 2: search only for open cases.", actor=admin_actor
+        )
+        actions.do_retire_offence_category("robbery", actor=admin_actor)
+    assert Account.objects.get(pk=searcher.pk).job_title == "Senior investigator"
