@@ -71,3 +71,13 @@ def test_the_uploaded_name_is_only_a_commitment_on_the_ledger(admin_client, name
     bodies = [e.body for e in LedgerEntry.objects.filter(seq__gte=start)]
     assert bodies
     assert not any("passwd" in body or "Windows" in body for body in bodies)
+
+
+def test_the_form_follows_the_import_size_setting(admin_client, settings):
+    settings.SEARCHLEDGER_IMPORT_MAX_BYTES = len(GOOD) - 1
+    before = state()
+    assert f"the file is {len(GOOD)} bytes; the limit is {len(GOOD) - 1}" in send(
+        admin_client, GOOD.encode()
+    )
+    assert state() == before
+    assert f"at most {len(GOOD) - 1} bytes" in admin_client.get("/bulk/").content.decode()
