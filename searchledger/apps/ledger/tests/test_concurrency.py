@@ -6,9 +6,10 @@ DATABASE_URL says so). The data must be committed for the other processes to see
 ``concurrency_run``.
 
 The main test is issue 7's: 8 writers appending 10,000 entries each with
-``SEARCHLEDGER_CONCURRENCY_APPENDS=10000``. By default each writer appends 1,000 (8,000 in
+``SEARCHLEDGER_CONCURRENCY_APPENDS=10000``. By default each writer appends 250 (2,000 in
 all): at full scale the test takes far longer than the ten minutes per database the default
-run can give it on a two-core machine (the figures are in docs/reliability.md).
+run can give it on a two-core machine shared with other work (the figures are in
+docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from searchledger.ledger import merkle
 from searchledger.ledger.events import LedgerEventType
 
 WRITERS = 8
-APPENDS_PER_WRITER = int(os.environ.get("SEARCHLEDGER_CONCURRENCY_APPENDS", "1000"))
+APPENDS_PER_WRITER = int(os.environ.get("SEARCHLEDGER_CONCURRENCY_APPENDS", "250"))
 READERS = 2
 # Readers pause between rounds, as clients do: on a two-core machine, readers looping flat
 # out take the CPU the writers need and the run measures them instead of the write path.
