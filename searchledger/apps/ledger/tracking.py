@@ -204,15 +204,15 @@ class _Touched:
             raise RowsEscaped(message)
 
 
-def _touched(connection: BaseDatabaseWrapper) -> _Touched | None:
-    """The current transaction's marks, starting them at its first mark."""
+def _touched(connection: BaseDatabaseWrapper, *, start: bool = True) -> _Touched | None:
+    """The current transaction's marks, starting them at its first mark (``start``)."""
     current: _Touched | None = getattr(connection, _ATTR, None)
     # Django drops a callback registered inside a transaction or savepoint that rolls
     # back; while ours is still queued, the marks belong to the live transaction.
     queued: list[tuple[Any, ...]] = connection.run_on_commit  # (savepoint ids, callback, robust)
     if current is not None and any(entry[1] == current.at_commit for entry in queued):
         return current
-    if not connection.in_atomic_block:
+    if not start or not connection.in_atomic_block:
         return None
     fresh = _Touched()
     setattr(connection, _ATTR, fresh)
@@ -255,7 +255,7 @@ def mark(instances: Iterable[models.Model], *, using: str = "") -> None:
 def take_row_values(connection: BaseDatabaseWrapper) -> dict[str, Any]:
     """Every marked row's key and current value (``None`` for a row that no longer exists);
     the marks are cleared. Called by ``writer.append`` under the head lock."""
-    touched = _touched(connection)
+    touched = _touched(connection, start=False)
     if touched is None or not touched.pending:
         return {}
     pending = dict(touched.pending)
