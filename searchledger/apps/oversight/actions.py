@@ -124,6 +124,9 @@ def do_record_memo(
         recorded_by_id=actor.account_id,
     )
     memo.save(force_insert=True)
+    # Before the entry, which commits to the state of every row the action wrote.
+    for number, text in enumerate(texts, 1):
+        Recommendation(memo=memo, number=number, text=text).save(force_insert=True)
     writer.append(
         LedgerEventType.OVERSIGHT_MEMO_RECORDED,
         object_type=_MEMO,
@@ -138,8 +141,6 @@ def do_record_memo(
         },
         personal={"title": title, **{f"recommendation_{n}": t for n, t in enumerate(texts, 1)}},
     )
-    for number, text in enumerate(texts, 1):
-        Recommendation(memo=memo, number=number, text=text).save(force_insert=True)
     return memo
 
 
