@@ -8,6 +8,8 @@ entry is reported.
 
 from __future__ import annotations
 
+import ast
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,3 +107,46 @@ def test_a_write_after_the_last_entry_is_reported_at_commit_and_by_verify(
     unit = OrgUnit.objects.get(code="u2")
     with pytest.raises(VerificationFailure, match=f"table accounts_orgunit row {unit.pk} "):
         verify_ledger(load_verifier())
+
+
+_WRITES = {"save", "create", "bulk_create", "bulk_update", "update", "delete", "add", "remove"}
+
+
+def _writes_after_the_last_append(path: Path) -> list[str]:
+    """Functions of ``path`` that call a model write after their last ``writer.append`` (or
+    ``_append...`` helper): a heuristic over the source, as the strict check at commit only
+    sees transactions that really commit."""
+    found = []
+    for function in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(function, ast.FunctionDef):
+            continue
+        appends: list[int] = []
+        writes: list[tuple[int, str]] = []
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Call):
+                continue
+            if isinstance(node.func, ast.Attribute):
+                owner = node.func.value
+                if (
+                    node.func.attr == "append"
+                    and isinstance(owner, ast.Name)
+                    and owner.id == "writer"
+                ):
+                    appends.append(node.lineno)
+                elif node.func.attr in _WRITES:
+                    writes.append((node.lineno, node.func.attr))
+            elif isinstance(node.func, ast.Name) and node.func.id.startswith("_append"):
+                appends.append(node.lineno)
+        if appends:
+            late = [f"{name}() on line {line}" for line, name in writes if line > max(appends)]
+            if late:
+                found.append(f"{path.name}:{function.name}: {', '.join(late)}")
+    return found
+
+
+def test_no_action_writes_after_its_last_ledger_entry() -> None:
+    apps_dir = Path(__file__).resolve().parents[2]
+    sources = sorted(apps_dir.glob("*/*actions.py")) + sorted(apps_dir.glob("searches/probes.py"))
+    assert len(sources) > 10
+    late = [problem for path in sources for problem in _writes_after_the_last_append(path)]
+    assert late == [], f"move these writes before the entry: {late}"
