@@ -163,6 +163,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         print(f"FAILED: {failure}", file=sys.stderr)
         return EXIT_VERIFY_FAILED
     print(report.summary())
+    if outside:
+        print(f"ok: consistent with {outside} checkpoints from outside the database")
     return EXIT_OK
 
 
