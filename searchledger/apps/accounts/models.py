@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from django.contrib.auth.hashers import check_password
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from typing_extensions import override
@@ -98,6 +99,16 @@ class Account(AbstractUser):
     def may(self, permission: Permission) -> bool:
         """Whether this account, if active, holds ``permission`` through its role."""
         return bool(self.is_active) and role_may(self.role, permission)
+
+    @override
+    def check_password(self, raw_password: str | None) -> bool:
+        """Whether ``raw_password`` is this account's password, never rehashing it.
+
+        Django's own check saves a new hash when the hasher's parameters have changed (an
+        upgrade raising Argon2's costs): a write to the account row outside any action, which
+        ``verify`` would rightly report as an edit. The hash is renewed instead whenever the
+        password is next set, through an action."""
+        return check_password(raw_password, self.password)
 
 
 class ApiToken(models.Model):
