@@ -561,7 +561,12 @@ def import_chains(h: Harness, kills: int, tmp: Path, home: Path) -> int:
             assert getattr(log, name) == getattr(ref, name), (name, log.pk)
         assert log.duplicates_earlier == 0
         assert log.reject_reasons == ref.reject_reasons
-        rows = duckdb.execute("SELECT count(*) FROM read_parquet(?)", [log.parquet_path]).fetchone()
+        # A private connection: fetchone() leaves the result open, and on DuckDB's
+        # process-wide default connection that made a later test's query there fail.
+        with duckdb.connect() as con:
+            rows = con.execute(
+                "SELECT count(*) FROM read_parquet(?)", [log.parquet_path]
+            ).fetchone()
         assert rows is not None
         assert rows[0] == ref.valid_events
         assert AccessLogImport.objects.filter(system=mirs, sha256=log.sha256).count() == 1

@@ -52,12 +52,15 @@ MORE = HEADER + (
 
 
 def events(path: Path) -> list[tuple]:
-    relation = duckdb.read_parquet(str(path))
-    return (
-        relation.select("line, account_id, ts, action, is_search, reference, case_ref")
-        .order("line")
-        .fetchall()
-    )
+    # A private connection: DuckDB's module-level default one is shared by the whole process,
+    # and a result another test left unfinished on it makes the next query there fail.
+    with duckdb.connect() as con:
+        return (
+            con.read_parquet(str(path))
+            .select("line, account_id, ts, action, is_search, reference, case_ref")
+            .order("line")
+            .fetchall()
+        )
 
 
 def all_events(system_id: int) -> list[tuple]:
@@ -102,10 +105,11 @@ def test_a_clean_file_is_imported_with_its_events_accounts_and_ledger_entries(
     assert parquet.parent == home / "access-logs" / "mirs"
     assert parquet.name == f"{log.pk}-{log.sha256[:16]}.parquet"
     assert selectors.completed_event_files(mirs.pk) == [parquet]
-    relation = duckdb.read_parquet(str(parquet))
-    assert list(zip(relation.columns, map(str, relation.types), strict=True)) == list(
-        selectors.EVENT_COLUMNS
-    )
+    with duckdb.connect() as con:
+        relation = con.read_parquet(str(parquet))
+        assert list(zip(relation.columns, map(str, relation.types), strict=True)) == list(
+            selectors.EVENT_COLUMNS
+        )
     rows = events(parquet)
     assert [r[0] for r in rows] == [1, 2, 3]
     assert rows[0][1:] == ("alice", rows[0][2], "search", True, "Q1", "C-1")

@@ -118,11 +118,13 @@ def test_sql_validation_matches_the_python_rules(generated):
         )
         got_events = {}
         if result.parquet_path is not None:
-            relation = duckdb.read_parquet(str(result.parquet_path))
-            for line, account, ts, action, is_search in relation.select(
-                "line, account_id, ts, action, is_search"
-            ).fetchall():
-                got_events[line] = (account, ts, action, is_search)
+            # A private connection, never DuckDB's process-wide default one.
+            with duckdb.connect() as con:
+                relation = con.read_parquet(str(result.parquet_path))
+                for line, account, ts, action, is_search in relation.select(
+                    "line, account_id, ts, action, is_search"
+                ).fetchall():
+                    got_events[line] = (account, ts, action, is_search)
     reasons = {record: reason for record, _, reason in result.sample}
     assert result.records_read == len(generated)
     for record, (account, stamp, action) in enumerate(generated, start=1):
