@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import http.client
 import io
 import json
 import os
@@ -363,7 +364,9 @@ class ApiClient(threading.Thread):
         except urllib.error.HTTPError as exc:  # an answer, but not the expected one
             self.error = f"unexpected: {exc!r} {exc.read()!r}"
             self.in_flight = ("unexpected", None)
-        except OSError as exc:  # the server died: refused, reset, or closed mid-answer
+        except (OSError, http.client.HTTPException) as exc:
+            # The server died: refused, reset, or closed mid-answer (IncompleteRead: the
+            # headers were sent and the process was killed before the body). Not acknowledged.
             self.error = repr(exc)
         except Exception as exc:  # a bad body: a failure to report
             self.error = f"unexpected: {exc!r}"
